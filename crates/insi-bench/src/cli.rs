@@ -1,0 +1,31 @@
+//! The command tree. Each subcommand's arguments live next to its code in `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "insi-bench",
+    version,
+    about = "Test bench for INSi integrations (INS retrieval, CNDA test cases, CPx/Vitale cards)",
+    long_about = None,
+    propagate_version = true,
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a matricule (NIR/NIA) and its key.
+    #[command(subcommand)]
+    Nir(cmd::nir::NirCommand),
+    /// Normalise a nom de naissance or a list of prénoms the way INSi requires.
+    Normalize(cmd::normalize::Args),
+}

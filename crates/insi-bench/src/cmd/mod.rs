@@ -1,0 +1,15 @@
+//! One module per subcommand; `run` dispatches.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+pub mod nir;
+pub mod normalize;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Nir(command) => nir::run(command, cli.json),
+        Command::Normalize(args) => normalize::run(&args, cli.json),
+    }
+}
