@@ -1,0 +1,355 @@
+//! [`CardTransport`] over PC/SC (the `pcsc` crate, libpcsclite, pcscd).
+//!
+//! Waiting is done with `SCardGetStatusChange`, never with sleeps (CARDS.md §4.6 pitfall 3).
+//! Connections are shared and accept T=0 or T=1; pcscd picks the protocol from the ATR.
+
+use std::ffi::CString;
+use std::time::{Duration, Instant};
+
+use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use thiserror::Error;
+
+use crate::{CardTransport, TransportError};
+
+/// Why a PC/SC operation failed, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PcscError {
+    #[error(
+        "the PC/SC service (pcscd) is not running or not reachable: start it (`systemctl start \
+         pcscd.socket`, or `pcscd -f`), or point PCSCLITE_CSOCK_NAME at the right socket"
+    )]
+    NoService,
+    #[error("no smart-card reader is connected: plug one in (or start a virtual reader)")]
+    NoReaders,
+    #[error("reader {reader:?} not found; connected readers: {known}")]
+    UnknownReader { reader: String, known: String },
+    #[error("no card in reader {reader:?}: insert a card")]
+    NoCard { reader: String },
+    #[error("no card was inserted in reader {reader:?} within {secs} s")]
+    WaitTimeout { reader: String, secs: u64 },
+    #[error(
+        "the card in reader {reader:?} is used exclusively by another application: close it and retry"
+    )]
+    Sharing { reader: String },
+    #[error(
+        "the card in reader {reader:?} does not answer (mute or unpowered): re-insert it, or it is not a smart card"
+    )]
+    Mute { reader: String },
+    #[error("the card was removed from reader {reader:?}: insert it again")]
+    Removed { reader: String },
+    #[error("reader name {0:?} contains a NUL byte")]
+    BadReaderName(String),
+    #[error("PC/SC {what} failed: {source}")]
+    Other {
+        what: &'static str,
+        #[source]
+        source: pcsc::Error,
+    },
+}
+
+impl PcscError {
+    fn from_pcsc(what: &'static str, reader: &str, e: pcsc::Error) -> Self {
+        let reader = reader.to_owned();
+        match e {
+            pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError => {
+                Self::NoService
+            }
+            pcsc::Error::NoReadersAvailable => Self::NoReaders,
+            pcsc::Error::NoSmartcard => Self::NoCard { reader },
+            pcsc::Error::SharingViolation => Self::Sharing { reader },
+            pcsc::Error::UnresponsiveCard
+            | pcsc::Error::UnpoweredCard
+            | pcsc::Error::UnsupportedCard => Self::Mute { reader },
+            pcsc::Error::RemovedCard => Self::Removed { reader },
+            source => Self::Other { what, source },
+        }
+    }
+}
+
+/// A reader and what is in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderInfo {
+    pub name: String,
+    /// The ATR when a card is present.
+    pub atr: Option<Vec<u8>>,
+    /// Another application holds the card exclusively.
+    pub exclusive: bool,
+}
+
+/// A PC/SC context: lists readers, waits for cards, connects.
+pub struct PcscContext {
+    ctx: Context,
+}
+
+impl std::fmt::Debug for PcscContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscContext").finish_non_exhaustive()
+    }
+}
+
+fn cname(reader: &str) -> Result<CString, PcscError> {
+    CString::new(reader).map_err(|_| PcscError::BadReaderName(reader.to_owned()))
+}
+
+impl PcscContext {
+    /// Connects to pcscd (user scope).
+    pub fn establish() -> Result<Self, PcscError> {
+        let ctx = Context::establish(Scope::User)
+            .map_err(|e| PcscError::from_pcsc("establish", "", e))?;
+        Ok(Self { ctx })
+    }
+
+    /// Reader names; empty when none is connected.
+    pub fn reader_names(&self) -> Result<Vec<String>, PcscError> {
+        match self.ctx.list_readers_owned() {
+            Ok(names) => Ok(names
+                .into_iter()
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect()),
+            Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
+            Err(e) => Err(PcscError::from_pcsc("list readers", "", e)),
+        }
+    }
+
+    /// Every reader with the ATR of its card, read from the reader state (no connection made).
+    pub fn readers(&self) -> Result<Vec<ReaderInfo>, PcscError> {
+        let names = self.reader_names()?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut states = names
+            .iter()
+            .map(|n| cname(n).map(|c| ReaderState::new(c, State::UNAWARE)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.ctx
+            .get_status_change(Duration::ZERO, &mut states)
+            .map_err(|e| PcscError::from_pcsc("get status", "", e))?;
+        Ok(names
+            .into_iter()
+            .zip(states)
+            .map(|(name, s)| {
+                let ev = s.event_state();
+                let present = ev.contains(State::PRESENT) && !ev.contains(State::MUTE);
+                ReaderInfo {
+                    name,
+                    atr: present.then(|| s.atr().to_vec()),
+                    exclusive: ev.contains(State::EXCLUSIVE),
+                }
+            })
+            .collect())
+    }
+
+    /// The reader to use: `wanted`, or the only/first reader with a card when `None`.
+    pub fn pick_reader(&self, wanted: Option<&str>) -> Result<String, PcscError> {
+        let readers = self.readers()?;
+        if readers.is_empty() {
+            return Err(PcscError::NoReaders);
+        }
+        match wanted {
+            Some(w) => readers
+                .iter()
+                .find(|r| r.name == w)
+                .map(|r| r.name.clone())
+                .ok_or_else(|| PcscError::UnknownReader {
+                    reader: w.to_owned(),
+                    known: readers
+                        .iter()
+                        .map(|r| format!("{:?}", r.name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            None => readers
+                .iter()
+                .find(|r| r.atr.is_some())
+                .map(|r| r.name.clone())
+                .ok_or_else(|| PcscError::NoCard {
+                    reader: readers[0].name.clone(),
+                }),
+        }
+    }
+
+    /// Waits until `reader` holds a card, and returns its ATR.
+    pub fn wait_for_card(&self, reader: &str, timeout: Duration) -> Result<Vec<u8>, PcscError> {
+        self.wait_for(reader, timeout, true)
+            .map(|atr| atr.unwrap_or_default())
+    }
+
+    /// Waits until `reader` is empty.
+    pub fn wait_for_removal(&self, reader: &str, timeout: Duration) -> Result<(), PcscError> {
+        self.wait_for(reader, timeout, false).map(|_| ())
+    }
+
+    fn wait_for(
+        &self,
+        reader: &str,
+        timeout: Duration,
+        present: bool,
+    ) -> Result<Option<Vec<u8>>, PcscError> {
+        let deadline = Instant::now() + timeout;
+        let mut states = [ReaderState::new(cname(reader)?, State::UNAWARE)];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.ctx.get_status_change(left, &mut states) {
+                Ok(()) => {}
+                Err(pcsc::Error::Timeout) => {
+                    return Err(PcscError::WaitTimeout {
+                        reader: reader.to_owned(),
+                        secs: timeout.as_secs(),
+                    });
+                }
+                Err(e) => return Err(PcscError::from_pcsc("wait for card", reader, e)),
+            }
+            let ev = states[0].event_state();
+            if ev.contains(State::UNKNOWN) {
+                return Err(PcscError::UnknownReader {
+                    reader: reader.to_owned(),
+                    known: String::new(),
+                });
+            }
+            let is_present = ev.contains(State::PRESENT) && !ev.contains(State::MUTE);
+            if is_present == present {
+                return Ok(is_present.then(|| states[0].atr().to_vec()));
+            }
+            states[0].sync_current_state();
+        }
+    }
+
+    /// Waits until at least `count` readers are connected (pcscd's PnP notification, no polling).
+    pub fn wait_for_readers(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<String>, PcscError> {
+        let deadline = Instant::now() + timeout;
+        let mut pnp = [ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
+        loop {
+            let names = self.reader_names()?;
+            if names.len() >= count {
+                return Ok(names);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.ctx.get_status_change(left, &mut pnp) {
+                Ok(()) => pnp[0].sync_current_state(),
+                Err(pcsc::Error::Timeout) => {
+                    return Err(PcscError::WaitTimeout {
+                        reader: format!("{count} readers (have {})", names.len()),
+                        secs: timeout.as_secs(),
+                    });
+                }
+                Err(e) => return Err(PcscError::from_pcsc("wait for readers", "", e)),
+            }
+        }
+    }
+
+    /// Connects to the card in `reader` (shared, T=0 or T=1).
+    pub fn connect(&self, reader: &str) -> Result<PcscCard, PcscError> {
+        let name = cname(reader)?;
+        let card = self
+            .ctx
+            .connect(&name, ShareMode::Shared, Protocols::T0 | Protocols::T1)
+            .map_err(|e| PcscError::from_pcsc("connect", reader, e))?;
+        let mut c = PcscCard {
+            card,
+            reader: reader.to_owned(),
+            atr: Vec::new(),
+        };
+        c.refresh_atr()?;
+        Ok(c)
+    }
+}
+
+/// A connected card; implements [`CardTransport`].
+pub struct PcscCard {
+    card: pcsc::Card,
+    reader: String,
+    atr: Vec<u8>,
+}
+
+impl std::fmt::Debug for PcscCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscCard")
+            .field("reader", &self.reader)
+            .field("atr", &self.atr)
+            .finish()
+    }
+}
+
+impl PcscCard {
+    pub fn reader(&self) -> &str {
+        &self.reader
+    }
+
+    /// "T=0" or "T=1", as negotiated by pcscd.
+    pub fn protocol(&self) -> Option<&'static str> {
+        match self.card.status2_owned().ok()?.protocol2()? {
+            pcsc::Protocol::T0 => Some("T=0"),
+            pcsc::Protocol::T1 => Some("T=1"),
+            pcsc::Protocol::RAW => Some("raw"),
+        }
+    }
+
+    fn refresh_atr(&mut self) -> Result<(), PcscError> {
+        let st = self
+            .card
+            .status2_owned()
+            .map_err(|e| PcscError::from_pcsc("status", &self.reader, e))?;
+        self.atr = st.atr().to_vec();
+        Ok(())
+    }
+
+    /// Reconnects after a reset (or to reset the card when `reset` is true).
+    pub fn reconnect(&mut self, reset: bool) -> Result<(), PcscError> {
+        let how = if reset {
+            Disposition::ResetCard
+        } else {
+            Disposition::LeaveCard
+        };
+        self.card
+            .reconnect(ShareMode::Shared, Protocols::T0 | Protocols::T1, how)
+            .map_err(|e| PcscError::from_pcsc("reconnect", &self.reader, e))?;
+        self.refresh_atr()
+    }
+
+    /// Disconnects, leaving the card powered for the next application.
+    pub fn disconnect(self) {
+        // A failed disconnect leaves nothing for us to do: pcscd releases the handle when the
+        // context goes away.
+        let _ = self.card.disconnect(Disposition::LeaveCard);
+    }
+}
+
+impl CardTransport for PcscCard {
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        match self.card.transmit(apdu, &mut buf) {
+            Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+            Ok(r) => Err(TransportError::Malformed { len: r.len() }),
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => {
+                Err(TransportError::CardRemoved)
+            }
+            Err(pcsc::Error::ResetCard) => {
+                // Another application (or a power glitch) reset the card: reconnect so the next
+                // operation can run, but never replay this one (the PIN state is gone).
+                match self.reconnect(false) {
+                    Ok(()) => Err(TransportError::CardReset),
+                    Err(PcscError::NoCard { .. } | PcscError::Removed { .. }) => {
+                        Err(TransportError::CardRemoved)
+                    }
+                    Err(e) => Err(TransportError::Other {
+                        what: "PC/SC reconnect after reset",
+                        detail: e.to_string(),
+                    }),
+                }
+            }
+            Err(pcsc::Error::Timeout) => Err(TransportError::Timeout { millis: 0 }),
+            Err(e) => Err(TransportError::Other {
+                what: "PC/SC transmit",
+                detail: e.to_string(),
+            }),
+        }
+    }
+}
