@@ -1,0 +1,119 @@
+//! Walking a SOAP 1.2 envelope and element children, shared by the request and response
+//! decoders. Elements are matched by namespace URI + local name (DESIGN.md §2); unknown ones
+//! are skipped and listed as warnings.
+
+use quick_xml::events::BytesStart;
+
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::ns::Ns;
+use crate::scan::{Item, Scanner, check_attrs, describe};
+
+/// What a child handler did with an element.
+pub(crate) enum Handled {
+    /// Consumed (read to its end).
+    Yes,
+    /// Not ours: the walker skips it and warns.
+    Unknown,
+}
+
+/// Calls `f` for each child element of the element just opened, until its end tag; returns the
+/// byte offset after that end tag.
+pub(crate) fn children<'i, F>(
+    sc: &mut Scanner<'i>,
+    parent: &str,
+    mut f: F,
+) -> Result<usize, DecodeError>
+where
+    F: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
+{
+    loop {
+        match sc.next()? {
+            Item::Open { ns, start, at } => {
+                check_attrs(sc, &start, at)?;
+                let local = start.local_name();
+                let local: &str = local.as_ref();
+                match f(sc, ns, local, &start, at)? {
+                    Handled::Yes => {}
+                    Handled::Unknown => {
+                        let what = describe(&start);
+                        sc.warn(
+                            at,
+                            format!("unknown element <{what}> in <{parent}> ignored"),
+                        );
+                        sc.skip()?;
+                    }
+                }
+            }
+            Item::Close { end, .. } => return Ok(end),
+            Item::Eof => {
+                return Err(sc.error(
+                    sc.position(),
+                    DecodeErrorKind::Syntax("unexpected end of input".into()),
+                ));
+            }
+        }
+    }
+}
+
+/// Reads the root, checks it is a SOAP 1.2 Envelope, and hands each Header child to `header`
+/// and each Body child to `body` (with its index among Body children). Fails if there is no
+/// Body; reads to the end of the document.
+pub(crate) fn walk<'i, H, B>(
+    sc: &mut Scanner<'i>,
+    mut header: H,
+    mut body: B,
+) -> Result<(), DecodeError>
+where
+    H: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
+    B: FnMut(
+        &mut Scanner<'i>,
+        Ns,
+        &str,
+        &BytesStart<'i>,
+        usize,
+        usize,
+    ) -> Result<Handled, DecodeError>,
+{
+    let (ns, start, at) = match sc.next()? {
+        Item::Open { ns, start, at } => (ns, start, at),
+        Item::Close { end, .. } => return Err(sc.error(end, DecodeErrorKind::Empty)),
+        Item::Eof => return Err(sc.error(sc.position(), DecodeErrorKind::Empty)),
+    };
+    check_attrs(sc, &start, at)?;
+    if ns != Ns::Soap12 || start.local_name().as_ref() != "Envelope" {
+        let found = if ns == Ns::Soap11 && start.local_name().as_ref() == "Envelope" {
+            "a SOAP 1.1 Envelope".to_owned()
+        } else {
+            format!("<{}>", describe(&start))
+        };
+        return Err(sc.error(at, DecodeErrorKind::NotSoap12 { found }));
+    }
+    let mut seen_body = false;
+    let end = children(sc, "Envelope", |sc, ns, local, _start, at| {
+        match (ns, local) {
+            (Ns::Soap12, "Header") => {
+                children(sc, "Header", &mut header)?;
+            }
+            (Ns::Soap12, "Body") => {
+                if seen_body {
+                    sc.warn(at, "second SOAP Body ignored".into());
+                    sc.skip()?;
+                    return Ok(Handled::Yes);
+                }
+                seen_body = true;
+                let mut index = 0;
+                children(sc, "Body", |sc, ns, local, start, at| {
+                    let r = body(sc, ns, local, start, at, index);
+                    index += 1;
+                    r
+                })?;
+            }
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    if !seen_body {
+        return Err(sc.error(end, DecodeErrorKind::NoBody));
+    }
+    sc.finish()
+}

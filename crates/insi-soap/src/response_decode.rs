@@ -1,0 +1,437 @@
+//! Decoding responses: `RESULTAT` or a SOAP 1.2 Fault, tolerant of every variation seen on the
+//! wire (INSI-PROTOCOL.md §3.3, §4.1; list in `docs/codec.md`).
+
+use ins::{CodeCr, Oid};
+
+use crate::envelope::{Handled, children, walk};
+use crate::error::{DecodeError, DecodeErrorKind, Limits, Warning};
+use crate::fault::{Fault, SiramErreur};
+use crate::ns::Ns;
+use crate::request::MatriculeXml;
+use crate::resultat::{Individu, InsNumber, Resultat, Tiq};
+use crate::scan::{Scanner, attr, describe, trim};
+
+/// What the service answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Response {
+    Resultat(Resultat),
+    Fault(Fault),
+}
+
+/// A response as received, with what decoding tolerated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedResponse {
+    pub response: Response,
+    pub warnings: Vec<Warning>,
+}
+
+/// Decodes a response body (HTTP 200 RESULTAT or HTTP 500 Fault) with the default [`Limits`].
+pub fn decode_response(input: &[u8]) -> Result<DecodedResponse, DecodeError> {
+    decode_response_with(input, Limits::DEFAULT)
+}
+
+const EXPECTED: &str =
+    "an INSi response ({http://www.cnamts.fr/INSiResultat}RESULTAT or a SOAP 1.2 Fault)";
+
+/// Decodes a response body.
+pub fn decode_response_with(input: &[u8], limits: Limits) -> Result<DecodedResponse, DecodeError> {
+    let mut sc = Scanner::new(input, limits)?;
+    let mut response = None;
+    walk(
+        &mut sc,
+        // Responses carry no header (§1.2); one is tolerated and ignored.
+        |_sc, _ns, _local, _start, _at| Ok(Handled::Unknown),
+        |sc, ns, local, start, at, index| {
+            if index > 0 {
+                sc.warn(
+                    at,
+                    "more than one element in the SOAP Body; only the first is read".into(),
+                );
+                sc.skip()?;
+                return Ok(Handled::Yes);
+            }
+            match (ns, local) {
+                (Ns::Resultat, "RESULTAT") => {
+                    response = Some(Response::Resultat(resultat(sc, at)?))
+                }
+                (Ns::Soap12, "Fault") => response = Some(Response::Fault(fault(sc, at)?)),
+                _ => {
+                    // A RESULTAT in another namespace is not a result (§3.3: parse by URI).
+                    return Err(sc.error(
+                        at,
+                        DecodeErrorKind::UnexpectedPayload {
+                            found: format!("<{}> in namespace {}", describe(start), ns_name(ns)),
+                            expected: EXPECTED,
+                        },
+                    ));
+                }
+            }
+            Ok(Handled::Yes)
+        },
+    )?;
+    let Some(response) = response else {
+        return Err(sc.error(
+            sc.input().len(),
+            DecodeErrorKind::EmptyBody { expected: EXPECTED },
+        ));
+    };
+    Ok(DecodedResponse {
+        response,
+        warnings: std::mem::take(&mut sc.warnings),
+    })
+}
+
+fn ns_name(ns: Ns) -> &'static str {
+    match ns {
+        Ns::None => "(none)",
+        Ns::Other => "(not an INSi one)",
+        Ns::RecSans => crate::ns::RECSANS,
+        Ns::RecVit => crate::ns::RECVIT,
+        Ns::Soap11 => crate::ns::SOAP11,
+        _ => "(an unexpected one)",
+    }
+}
+
+fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
+    let mut cr: Option<(String, Option<String>)> = None;
+    let mut individu = None;
+    let mut individu_at = 0;
+    let end = children(sc, "RESULTAT", |sc, ns, local, _start, at| {
+        if ns != Ns::Resultat {
+            return Ok(Handled::Unknown);
+        }
+        match local {
+            "CR" => {
+                let mut code = None;
+                let mut libelle = None;
+                children(sc, "CR", |sc, ns, local, _start, _at| {
+                    match (ns, local) {
+                        (Ns::Resultat, "CodeCR") => code = Some(trim(&sc.leaf(local)?).to_owned()),
+                        (Ns::Resultat, "LibelleCR") => libelle = Some(sc.leaf(local)?),
+                        _ => return Ok(Handled::Unknown),
+                    }
+                    Ok(Handled::Yes)
+                })?;
+                let Some(code) = code else {
+                    return Err(sc.error(
+                        at,
+                        DecodeErrorKind::Missing {
+                            parent: "CR",
+                            element: "CodeCR",
+                        },
+                    ));
+                };
+                cr = Some((code, libelle));
+            }
+            "INDIVIDU" => {
+                individu_at = at;
+                individu = Some(read_individu(sc, at)?);
+            }
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    let Some((code, libelle)) = cr else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: "RESULTAT",
+                element: "CR",
+            },
+        ));
+    };
+    let cr = CodeCr::new(&code);
+    if libelle.is_none() {
+        sc.warn(end, "CR has no LibelleCR".into());
+    }
+    if individu.is_some() && cr != CodeCr::Ok {
+        sc.warn(
+            individu_at,
+            format!("INDIVIDU present with CR {code}; kept, but only 00 carries an identity"),
+        );
+    }
+    if individu.is_none() && cr == CodeCr::Ok {
+        sc.warn(end, "CR 00 without INDIVIDU".into());
+    }
+    Ok(Resultat {
+        cr,
+        libelle: libelle.unwrap_or_default(),
+        individu,
+    })
+}
+
+fn read_individu(sc: &mut Scanner<'_>, at: usize) -> Result<Individu, DecodeError> {
+    let mut actif = None;
+    let mut histo = Vec::new();
+    let mut tiq = None;
+    let limit = sc.limits().max_repeats;
+    children(sc, "INDIVIDU", |sc, ns, local, _start, at| {
+        if ns != Ns::Resultat {
+            return Ok(Handled::Unknown);
+        }
+        match local {
+            "INSACTIF" => actif = Some(ins_number(sc, "INSACTIF", at)?),
+            "INSHISTO" => {
+                if histo.len() >= limit {
+                    return Err(sc.error(
+                        at,
+                        DecodeErrorKind::TooMany {
+                            element: "INSHISTO",
+                            limit,
+                        },
+                    ));
+                }
+                histo.push(ins_number(sc, "INSHISTO", at)?);
+            }
+            "TIQ" => tiq = Some(read_tiq(sc)?),
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    let Some(ins_actif) = actif else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: "INDIVIDU",
+                element: "INSACTIF",
+            },
+        ));
+    };
+    let Some(tiq) = tiq else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: "INDIVIDU",
+                element: "TIQ",
+            },
+        ));
+    };
+    Ok(Individu {
+        ins_actif,
+        ins_histo: histo,
+        tiq,
+    })
+}
+
+fn ins_number(
+    sc: &mut Scanner<'_>,
+    name: &'static str,
+    at: usize,
+) -> Result<InsNumber, DecodeError> {
+    let mut id = None;
+    let mut oid = None;
+    let mut date_deb = None;
+    let mut date_fin = None;
+    // Any order: CNDA-derived files put DateDeb/DateFin first (§3.3).
+    children(sc, name, |sc, ns, local, _start, at| {
+        if ns != Ns::Resultat {
+            return Ok(Handled::Unknown);
+        }
+        match local {
+            "IdIndividu" => {
+                let mut m = MatriculeXml::default();
+                let mut has_num = false;
+                children(sc, "IdIndividu", |sc, ns, local, _start, _at| {
+                    if ns != Ns::Resultat {
+                        return Ok(Handled::Unknown);
+                    }
+                    match local {
+                        "NumIdentifiant" => {
+                            has_num = true;
+                            m.num_identifiant = trim(&sc.leaf(local)?).to_owned();
+                        }
+                        "Cle" => m.cle = Some(trim(&sc.leaf(local)?).to_owned()),
+                        "TypeMatricule" => {
+                            m.type_matricule = Some(trim(&sc.leaf(local)?).to_owned())
+                        }
+                        _ => return Ok(Handled::Unknown),
+                    }
+                    Ok(Handled::Yes)
+                })?;
+                if !has_num {
+                    return Err(sc.error(
+                        at,
+                        DecodeErrorKind::Missing {
+                            parent: "IdIndividu",
+                            element: "NumIdentifiant",
+                        },
+                    ));
+                }
+                id = Some((m, at));
+            }
+            "OID" => oid = Some(Oid::new(trim(&sc.leaf(local)?))),
+            "DateDeb" => date_deb = Some(trim(&sc.leaf(local)?).to_owned()),
+            "DateFin" => date_fin = Some(trim(&sc.leaf(local)?).to_owned()),
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    let Some((id_individu, id_at)) = id else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: name,
+                element: "IdIndividu",
+            },
+        ));
+    };
+    let Some(oid) = oid else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: name,
+                element: "OID",
+            },
+        ));
+    };
+    let number = InsNumber {
+        id_individu,
+        oid,
+        date_deb,
+        date_fin,
+    };
+    if let Err(why) = number.matricule() {
+        sc.warn(
+            id_at,
+            format!(
+                "{name} matricule {}: {why}",
+                number.id_individu.num_identifiant
+            ),
+        );
+    }
+    Ok(number)
+}
+
+fn read_tiq(sc: &mut Scanner<'_>) -> Result<Tiq, DecodeError> {
+    let mut t = Tiq::default();
+    children(sc, "TIQ", |sc, ns, local, _start, _at| {
+        if ns != Ns::Resultat {
+            return Ok(Handled::Unknown);
+        }
+        // Traits are kept exactly as sent (stored "à l'identique", §3.6); codes are trimmed.
+        match local {
+            "NomNaissance" => t.nom_naissance = Some(sc.leaf(local)?),
+            "Prenom" => t.prenom = Some(sc.leaf(local)?),
+            "ListePrenom" => t.liste_prenom = Some(sc.leaf(local)?),
+            "Sexe" => t.sexe = Some(trim(&sc.leaf(local)?).to_owned()),
+            "DateNaissance" => t.date_naissance = Some(trim(&sc.leaf(local)?).to_owned()),
+            "LieuNaissance" => t.lieu_naissance = Some(trim(&sc.leaf(local)?).to_owned()),
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    Ok(t)
+}
+
+/// The local part of a QName value (`soap:siram_100`, `S:Sender`, `siram_40`).
+fn qname_local(value: &str) -> String {
+    let v = trim(value);
+    v.rsplit_once(':').map_or(v, |(_, local)| local).to_owned()
+}
+
+fn fault(sc: &mut Scanner<'_>, at: usize) -> Result<Fault, DecodeError> {
+    let mut code = None;
+    let mut subcode = None;
+    let mut reason: Option<(String, Option<String>)> = None;
+    let mut erreur = None;
+    children(sc, "Fault", |sc, ns, local, _start, _at| {
+        if ns != Ns::Soap12 {
+            return Ok(Handled::Unknown);
+        }
+        match local {
+            "Code" => {
+                children(sc, "Code", |sc, ns, local, _start, _at| {
+                    match (ns, local) {
+                        (Ns::Soap12, "Value") => code = Some(qname_local(&sc.leaf(local)?)),
+                        (Ns::Soap12, "Subcode") => {
+                            // Only the first Subcode level is meaningful for INSi (siram_NN);
+                            // deeper levels are skipped with a warning.
+                            children(sc, "Subcode", |sc, ns, local, _start, _at| {
+                                if (ns, local) == (Ns::Soap12, "Value") {
+                                    subcode = Some(qname_local(&sc.leaf(local)?));
+                                    Ok(Handled::Yes)
+                                } else {
+                                    Ok(Handled::Unknown)
+                                }
+                            })?;
+                        }
+                        _ => return Ok(Handled::Unknown),
+                    }
+                    Ok(Handled::Yes)
+                })?;
+            }
+            "Reason" => {
+                children(sc, "Reason", |sc, ns, local, start, _at| {
+                    if (ns, local) != (Ns::Soap12, "Text") {
+                        return Ok(Handled::Unknown);
+                    }
+                    let lang = start.attributes().flatten().find_map(|a| {
+                        (a.key.as_ref() == "xml:lang").then(|| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .map(|v| v.into_owned())
+                                .unwrap_or_default()
+                        })
+                    });
+                    let text = sc.leaf(local)?;
+                    // Several Text elements may exist (one per language): keep the first.
+                    if reason.is_none() {
+                        reason = Some((text, lang));
+                    }
+                    Ok(Handled::Yes)
+                })?;
+            }
+            "Detail" => {
+                children(sc, "Detail", |sc, ns, local, start, at| {
+                    if (ns, local) != (Ns::Siram, "Erreur") || erreur.is_some() {
+                        return Ok(Handled::Unknown);
+                    }
+                    let Some(code) = attr(start, "code") else {
+                        return Err(sc.error(
+                            at,
+                            DecodeErrorKind::MissingAttribute {
+                                element: "siram:Erreur",
+                                attribute: "code",
+                            },
+                        ));
+                    };
+                    let severite = attr(start, "severite");
+                    let message_id = attr(start, "messageID");
+                    let text = sc.leaf(local)?;
+                    if severite.is_none() {
+                        sc.warn(at, "siram:Erreur has no severite".into());
+                    }
+                    erreur = Some(SiramErreur {
+                        code,
+                        severite: severite.unwrap_or_default(),
+                        message_id,
+                        text,
+                    });
+                    Ok(Handled::Yes)
+                })?;
+            }
+            "Role" | "Node" => {
+                sc.skip()?;
+            }
+            _ => return Ok(Handled::Unknown),
+        }
+        Ok(Handled::Yes)
+    })?;
+    let Some(code) = code else {
+        return Err(sc.error(
+            at,
+            DecodeErrorKind::Missing {
+                parent: "Fault",
+                element: "Code/Value",
+            },
+        ));
+    };
+    let (reason, reason_lang) = reason.unwrap_or_default();
+    Ok(Fault {
+        code,
+        subcode,
+        reason,
+        reason_lang,
+        erreur,
+    })
+}

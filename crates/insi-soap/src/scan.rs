@@ -1,0 +1,342 @@
+//! A namespace-resolving pull scanner over untrusted bytes, shared by every decoder.
+//!
+//! It turns quick-xml events into `Open`/`Close` items carrying the resolved [`Ns`] and the
+//! element's text, and enforces the rules of `docs/codec.md`: UTF-8 only, no DOCTYPE (so no
+//! entity declarations), only predefined entities and character references, bounded size and
+//! depth. Text is accumulated across `Text`/`GeneralRef`/`CData` events and never trimmed per
+//! event (RUST-STACK.md §3 pitfall 2: trimming per event corrupts `D&apos;ARTAGNAN`).
+
+use quick_xml::NsReader;
+use quick_xml::XmlVersion;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use crate::error::{DecodeError, DecodeErrorKind, Limits, Position, Warning};
+use crate::ns::Ns;
+
+pub(crate) enum Item<'i> {
+    Open {
+        ns: Ns,
+        start: BytesStart<'i>,
+        /// Byte offset of the `<` of the start tag.
+        at: usize,
+    },
+    Close {
+        /// Byte offset just after the end tag.
+        end: usize,
+    },
+    Eof,
+}
+
+pub(crate) struct Scanner<'i> {
+    input: &'i [u8],
+    reader: NsReader<&'i [u8]>,
+    depth: usize,
+    limits: Limits,
+    text: String,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl<'i> Scanner<'i> {
+    pub(crate) fn new(input: &'i [u8], limits: Limits) -> Result<Scanner<'i>, DecodeError> {
+        if input.len() > limits.max_bytes {
+            return Err(DecodeError::at(
+                input,
+                limits.max_bytes,
+                DecodeErrorKind::TooLarge {
+                    size: input.len(),
+                    limit: limits.max_bytes,
+                },
+            ));
+        }
+        let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let text = std::str::from_utf8(body).map_err(|e| {
+            DecodeError::at(
+                input,
+                e.valid_up_to() + (input.len() - body.len()),
+                DecodeErrorKind::NotUtf8(e.to_string()),
+            )
+        })?;
+        let mut reader = NsReader::from_str(text);
+        let config = reader.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        Ok(Scanner {
+            input: body,
+            reader,
+            depth: 0,
+            limits,
+            text: String::new(),
+            warnings: Vec::new(),
+        })
+    }
+
+    pub(crate) fn input(&self) -> &'i [u8] {
+        self.input
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The text accumulated since the last `Open` or `Close`: for a leaf element just closed,
+    /// its content with entities and character references decoded, exactly as sent.
+    pub(crate) fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+    }
+
+    pub(crate) fn error(&self, at: usize, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError::at(self.input, at, kind)
+    }
+
+    pub(crate) fn warn(&mut self, at: usize, message: String) {
+        // The warning list is bounded too: a hostile message cannot make it grow without end.
+        if self.warnings.len() < self.limits.max_repeats {
+            self.warnings.push(Warning {
+                position: Position::of(self.input, at),
+                message,
+            });
+        }
+    }
+
+    /// In-scope namespace bindings (prefix or "" for the default, URI), innermost last.
+    pub(crate) fn bindings(&self) -> Vec<(String, String)> {
+        self.reader
+            .resolver()
+            .bindings()
+            .map(|(prefix, ns)| {
+                let prefix = match prefix {
+                    quick_xml::name::PrefixDeclaration::Named(p) => p.to_owned(),
+                    quick_xml::name::PrefixDeclaration::Default => String::new(),
+                };
+                (prefix, ns.0.to_owned())
+            })
+            .collect()
+    }
+
+    pub(crate) fn next(&mut self) -> Result<Item<'i>, DecodeError> {
+        loop {
+            let before = self.position();
+            let (ns, event) = match self.reader.read_resolved_event() {
+                Ok((resolved, event)) => (resolve(&resolved), event),
+                Err(err) => {
+                    let at = usize::try_from(self.reader.error_position()).unwrap_or(before);
+                    return Err(self.error(at, map_xml_error(err)));
+                }
+            };
+            let ns = match ns {
+                Ok(ns) => ns,
+                Err(prefix) => {
+                    return Err(self.error(before, DecodeErrorKind::UndeclaredPrefix(prefix)));
+                }
+            };
+            match event {
+                Event::Start(start) => {
+                    self.depth += 1;
+                    if self.depth > self.limits.max_depth {
+                        return Err(self.error(
+                            before,
+                            DecodeErrorKind::TooDeep {
+                                limit: self.limits.max_depth,
+                            },
+                        ));
+                    }
+                    self.text.clear();
+                    return Ok(Item::Open {
+                        ns,
+                        start,
+                        at: before,
+                    });
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(Item::Close {
+                        end: self.position(),
+                    });
+                }
+                Event::Text(t) => {
+                    self.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
+                    self.check_text_outside_root(before)?;
+                }
+                Event::CData(c) => {
+                    self.text.push_str(&c.into_inner());
+                    self.check_text_outside_root(before)?;
+                }
+                Event::GeneralRef(r) => {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => self.text.push(c),
+                        Ok(None) => {
+                            let name: &str = &r;
+                            match resolve_predefined_entity(name) {
+                                Some(s) => self.text.push_str(s),
+                                None => {
+                                    return Err(self.error(
+                                        before,
+                                        DecodeErrorKind::UnknownEntity(name.to_owned()),
+                                    ));
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
+                        }
+                    }
+                    self.check_text_outside_root(before)?;
+                }
+                Event::DocType(_) => return Err(self.error(before, DecodeErrorKind::Dtd)),
+                Event::Decl(decl) => {
+                    if let Some(Ok(enc)) = decl.encoding() {
+                        let enc: &str = &enc;
+                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                            return Err(
+                                self.error(before, DecodeErrorKind::Encoding(enc.to_owned()))
+                            );
+                        }
+                    }
+                }
+                Event::Comment(_) | Event::PI(_) | Event::Empty(_) => {}
+                Event::Eof => {
+                    if self.depth > 0 {
+                        return Err(self.error(
+                            before,
+                            DecodeErrorKind::Syntax("unexpected end of input".into()),
+                        ));
+                    }
+                    return Ok(Item::Eof);
+                }
+            }
+        }
+    }
+
+    fn check_text_outside_root(&self, at: usize) -> Result<(), DecodeError> {
+        if self.depth == 0 && !self.text.trim_matches(is_xml_space).is_empty() {
+            return Err(self.error(
+                at,
+                DecodeErrorKind::Syntax("text outside the root element".into()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Consumes everything up to and including the end of the element just opened.
+    pub(crate) fn skip(&mut self) -> Result<usize, DecodeError> {
+        let mut level = 1usize;
+        loop {
+            match self.next()? {
+                Item::Open { .. } => level += 1,
+                Item::Close { end, .. } => {
+                    level -= 1;
+                    if level == 0 {
+                        return Ok(end);
+                    }
+                }
+                Item::Eof => {
+                    return Err(self.error(
+                        self.position(),
+                        DecodeErrorKind::Syntax("unexpected end of input".into()),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Reads a leaf element just opened and returns its text (decoded, untrimmed); child
+    /// elements, if any, are skipped with a warning.
+    pub(crate) fn leaf(&mut self, name: &str) -> Result<String, DecodeError> {
+        let mut text = String::new();
+        loop {
+            match self.next()? {
+                Item::Open { at, .. } => {
+                    text.push_str(&self.take_text());
+                    self.warn(at, format!("unexpected element inside <{name}>, ignored"));
+                    self.skip()?;
+                    self.text.clear();
+                }
+                Item::Close { .. } => {
+                    text.push_str(&self.take_text());
+                    return Ok(text);
+                }
+                Item::Eof => {
+                    return Err(self.error(
+                        self.position(),
+                        DecodeErrorKind::Syntax("unexpected end of input".into()),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Reads to the end of the document, refusing a second root element.
+    pub(crate) fn finish(&mut self) -> Result<(), DecodeError> {
+        match self.next()? {
+            Item::Eof => Ok(()),
+            Item::Open { at, .. } => Err(self.error(at, DecodeErrorKind::TrailingContent)),
+            Item::Close { end, .. } => Err(self.error(end, DecodeErrorKind::TrailingContent)),
+        }
+    }
+}
+
+fn resolve(resolved: &ResolveResult<'_>) -> Result<Ns, String> {
+    match resolved {
+        ResolveResult::Bound(ns) => Ok(Ns::of(ns.0)),
+        ResolveResult::Unbound => Ok(Ns::None),
+        ResolveResult::Unknown(prefix) => Err(prefix.clone()),
+    }
+}
+
+fn map_xml_error(err: quick_xml::Error) -> DecodeErrorKind {
+    match err {
+        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
+            DecodeErrorKind::UnknownEntity(name)
+        }
+        other => DecodeErrorKind::Syntax(other.to_string()),
+    }
+}
+
+pub(crate) fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Trims XML whitespace: used for coded values (CR, matricule, OID, dates), never for traits.
+pub(crate) fn trim(s: &str) -> &str {
+    s.trim_matches(is_xml_space)
+}
+
+/// An attribute without prefix, decoded (entities, normalisation of attribute values).
+pub(crate) fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
+    start.attributes().flatten().find_map(|a| {
+        if a.key.as_ref() == name {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        } else {
+            None
+        }
+    })
+}
+
+/// Checks every attribute of a start tag parses (quick-xml checks them lazily).
+pub(crate) fn check_attrs(
+    sc: &Scanner<'_>,
+    start: &BytesStart<'_>,
+    at: usize,
+) -> Result<(), DecodeError> {
+    for a in start.attributes() {
+        let a = a.map_err(|e| sc.error(at, DecodeErrorKind::Syntax(e.to_string())))?;
+        a.normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| sc.error(at, map_xml_error(e)))?;
+    }
+    Ok(())
+}
+
+/// `{uri}local` or `prefix:local` for messages.
+pub(crate) fn describe(start: &BytesStart<'_>) -> String {
+    let name = start.name();
+    let qname: &str = name.as_ref();
+    qname.to_owned()
+}
