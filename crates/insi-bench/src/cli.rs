@@ -28,4 +28,7 @@ pub enum Command {
     Nir(cmd::nir::NirCommand),
     /// Normalise a nom de naissance or a list of prénoms the way INSi requires.
     Normalize(cmd::normalize::Args),
+    /// Work with test packages (check one without running it).
+    #[command(subcommand)]
+    Package(cmd::package::PackageCommand),
 }

@@ -11,6 +11,7 @@
 mod cli;
 mod cmd;
 mod output;
+mod package;
 
 use std::process::ExitCode;
 

@@ -6,10 +6,12 @@ use crate::cli::{Cli, Command};
 
 pub mod nir;
 pub mod normalize;
+pub mod package;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Nir(command) => nir::run(command, cli.json),
         Command::Normalize(args) => normalize::run(&args, cli.json),
+        Command::Package(command) => package::run(command, cli.json),
     }
 }
