@@ -1,0 +1,526 @@
+//! Configuration: a TOML file, overridden by environment variables, overridden by flags.
+//!
+//! Each source is read into a [`Layer`] (every field optional); layers are merged in that
+//! order and [`Layer::resolve`] checks the result into [`Settings`]. The LPS identity
+//! (INSI-PROTOCOL.md §2.3) lives here: the CNDA authorisation number (IDAM), the software
+//! version, the installation's instance UUID — generated once by `config init` and kept — and
+//! the software name.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::env::Environment;
+use crate::retry::RetryPolicy;
+
+/// The environment variable holding the PKCS#12 password unless the configuration names another.
+pub const DEFAULT_P12_PASSWORD_ENV: &str = "INSI_BENCH_P12_PASSWORD";
+/// The environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "INSI_BENCH_CONFIG";
+/// Configuration files larger than this are refused.
+const MAX_CONFIG_BYTES: u64 = 256 * 1024;
+
+/// `[lps]`: who the software is.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LpsLayer {
+    pub idam: Option<String>,
+    pub version: Option<String>,
+    pub instance: Option<String>,
+    pub nom: Option<String>,
+}
+
+/// `[tls]`: trust and client identity. Relative paths are relative to the configuration file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsLayer {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub p12: Option<PathBuf>,
+    /// Name of the environment variable holding the PKCS#12 password (never the password).
+    pub p12_password_env: Option<String>,
+}
+
+/// `[network]`: timeouts and retries.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkLayer {
+    pub timeout_secs: Option<f64>,
+    pub deadline_secs: Option<f64>,
+    pub retries: Option<u32>,
+}
+
+/// One source of configuration, every field optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub env: Option<String>,
+    pub emetteur: Option<String>,
+    #[serde(default)]
+    pub lps: LpsLayer,
+    #[serde(default)]
+    pub tls: TlsLayer,
+    #[serde(default)]
+    pub network: NetworkLayer,
+}
+
+/// Errors of configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration {0} is larger than 256 KiB: is it really a configuration file?")]
+    TooLarge(PathBuf),
+    #[error("configuration {path}: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: &'static str, message: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} already exists: not overwriting it (remove it first, or choose another path)")]
+    Exists(PathBuf),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn pick<T>(base: Option<T>, over: Option<T>) -> Option<T> {
+    over.or(base)
+}
+
+impl Layer {
+    /// Reads a TOML file; relative paths in `[tls]` become relative to its directory.
+    pub fn from_file(path: &Path) -> Result<Layer, ConfigError> {
+        let read = |source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        if std::fs::metadata(path).map_err(read)?.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge(path.to_owned()));
+        }
+        let text = std::fs::read_to_string(path).map_err(read)?;
+        let mut layer = Layer::from_toml(&text).map_err(|message| ConfigError::Toml {
+            path: path.to_owned(),
+            message,
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut layer.tls.ca,
+            &mut layer.tls.cert,
+            &mut layer.tls.key,
+            &mut layer.tls.p12,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
+        Ok(layer)
+    }
+
+    /// Parses TOML text; the error says where and what (unknown keys included).
+    pub fn from_toml(text: &str) -> Result<Layer, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// Reads `INSI_BENCH_*` variables through `lookup` (`std::env::var` in the binary).
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        let secs = |var: &'static str| -> Result<Option<f64>, ConfigError> {
+            get(var)
+                .map(|v| {
+                    v.parse::<f64>().map_err(|_| ConfigError::Env {
+                        var,
+                        message: format!("'{v}' is not a number of seconds"),
+                    })
+                })
+                .transpose()
+        };
+        Ok(Layer {
+            env: get("INSI_BENCH_ENV"),
+            emetteur: get("INSI_BENCH_EMETTEUR"),
+            lps: LpsLayer {
+                idam: get("INSI_BENCH_IDAM"),
+                version: get("INSI_BENCH_LPS_VERSION"),
+                instance: get("INSI_BENCH_INSTANCE"),
+                nom: get("INSI_BENCH_LPS_NOM"),
+            },
+            tls: TlsLayer {
+                ca: get("INSI_BENCH_CA").map(PathBuf::from),
+                cert: get("INSI_BENCH_CERT").map(PathBuf::from),
+                key: get("INSI_BENCH_KEY").map(PathBuf::from),
+                p12: get("INSI_BENCH_P12").map(PathBuf::from),
+                p12_password_env: get("INSI_BENCH_P12_PASSWORD_ENV"),
+            },
+            network: NetworkLayer {
+                timeout_secs: secs("INSI_BENCH_TIMEOUT")?,
+                deadline_secs: secs("INSI_BENCH_DEADLINE")?,
+                retries: get("INSI_BENCH_RETRIES")
+                    .map(|v| {
+                        v.parse().map_err(|_| ConfigError::Env {
+                            var: "INSI_BENCH_RETRIES",
+                            message: format!("'{v}' is not a whole number"),
+                        })
+                    })
+                    .transpose()?,
+            },
+        })
+    }
+
+    /// `over` wins field by field. Giving a certificate pair in `over` drops a PKCS#12 from
+    /// `self` and vice versa: one identity source at a time.
+    pub fn merge(self, over: Layer) -> Layer {
+        let over_has_pem = over.tls.cert.is_some();
+        let over_has_p12 = over.tls.p12.is_some();
+        let (base_cert, base_key, base_p12) = if over_has_p12 {
+            (None, None, self.tls.p12)
+        } else if over_has_pem {
+            (self.tls.cert, self.tls.key, None)
+        } else {
+            (self.tls.cert, self.tls.key, self.tls.p12)
+        };
+        Layer {
+            env: pick(self.env, over.env),
+            emetteur: pick(self.emetteur, over.emetteur),
+            lps: LpsLayer {
+                idam: pick(self.lps.idam, over.lps.idam),
+                version: pick(self.lps.version, over.lps.version),
+                instance: pick(self.lps.instance, over.lps.instance),
+                nom: pick(self.lps.nom, over.lps.nom),
+            },
+            tls: TlsLayer {
+                ca: pick(self.tls.ca, over.tls.ca),
+                cert: pick(base_cert, over.tls.cert),
+                key: pick(base_key, over.tls.key),
+                p12: pick(base_p12, over.tls.p12),
+                p12_password_env: pick(self.tls.p12_password_env, over.tls.p12_password_env),
+            },
+            network: NetworkLayer {
+                timeout_secs: pick(self.network.timeout_secs, over.network.timeout_secs),
+                deadline_secs: pick(self.network.deadline_secs, over.network.deadline_secs),
+                retries: pick(self.network.retries, over.network.retries),
+            },
+        }
+    }
+
+    /// Checks the merged layers.
+    pub fn resolve(self) -> Result<Settings, ConfigError> {
+        let environment: Environment = match &self.env {
+            Some(text) => text
+                .parse()
+                .map_err(|e: crate::env::EnvironmentError| ConfigError::Invalid(e.to_string()))?,
+            None => Environment::Sim,
+        };
+        let credentials = match (self.tls.cert, self.tls.key, self.tls.p12) {
+            (Some(_), _, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "both a certificate (--cert) and a PKCS#12 file (--p12) are configured: \
+                     keep one"
+                        .into(),
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(ConfigError::Invalid(
+                    "a key (--key) is configured without its certificate (--cert)".into(),
+                ));
+            }
+            (Some(cert), key, None) => Credentials::Pem { cert, key },
+            (None, _, Some(path)) => Credentials::Pkcs12 {
+                path,
+                password_env: self
+                    .tls
+                    .p12_password_env
+                    .unwrap_or_else(|| DEFAULT_P12_PASSWORD_ENV.to_owned()),
+            },
+            (None, None, None) => Credentials::None,
+        };
+        let mut policy = RetryPolicy::default();
+        let duration = |secs: f64, what: &str| {
+            if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+                Ok(Duration::from_secs_f64(secs))
+            } else {
+                Err(ConfigError::Invalid(format!(
+                    "{what} of {secs} s is out of range: give 0 < seconds <= 3600"
+                )))
+            }
+        };
+        if let Some(s) = self.network.timeout_secs {
+            policy.call_timeout = duration(s, "the call timeout")?;
+        }
+        if let Some(s) = self.network.deadline_secs {
+            policy.deadline = duration(s, "the deadline")?;
+        }
+        if let Some(r) = self.network.retries {
+            if r > 10 {
+                return Err(ConfigError::Invalid(format!(
+                    "{r} retries is too many: at most 10 (INSi traces every call)"
+                )));
+            }
+            policy.max_retries = r;
+        }
+        let version = self
+            .lps
+            .version
+            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
+        if let Some(instance) = &self.lps.instance
+            && uuid::Uuid::parse_str(instance).is_err()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "lps.instance '{instance}' is not a UUID: run `insi-bench config init` for a \
+                 fresh configuration"
+            )));
+        }
+        Ok(Settings {
+            environment,
+            emetteur: self.emetteur,
+            lps: LpsIdentity {
+                idam: self.lps.idam,
+                nom: self
+                    .lps
+                    .nom
+                    .unwrap_or_else(|| format!("urn:lps:insi-bench:{version}")),
+                version,
+                instance: self.lps.instance,
+            },
+            ca: self.tls.ca,
+            credentials,
+            policy,
+        })
+    }
+}
+
+/// The software identity sent in `ContexteLPS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LpsIdentity {
+    /// CNDA authorisation number; required for every real environment.
+    pub idam: Option<String>,
+    pub version: String,
+    /// The installation's UUID, persisted once by `config init`.
+    pub instance: Option<String>,
+    pub nom: String,
+}
+
+/// Where the client certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    None,
+    /// PEM certificate (chain) and key; the key may sit in the certificate file.
+    Pem {
+        cert: PathBuf,
+        key: Option<PathBuf>,
+    },
+    /// PKCS#12 file, password in the named environment variable (or typed at a prompt).
+    Pkcs12 {
+        path: PathBuf,
+        password_env: String,
+    },
+}
+
+/// The checked configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub environment: Environment,
+    /// `None`: taken from the client certificate's OU (§2.3).
+    pub emetteur: Option<String>,
+    pub lps: LpsIdentity,
+    pub ca: Option<PathBuf>,
+    pub credentials: Credentials,
+    pub policy: RetryPolicy,
+}
+
+/// The configuration file used when none is named: `$XDG_CONFIG_HOME/insi-bench/config.toml`
+/// or `~/.config/insi-bench/config.toml`.
+pub fn default_config_path(lookup: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = lookup("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| lookup("HOME").map(|h| Path::new(&h).join(".config")))?;
+    Some(base.join("insi-bench").join("config.toml"))
+}
+
+/// The commented configuration `config init` writes, with a fresh instance UUID.
+pub fn template(instance: uuid::Uuid) -> String {
+    format!(
+        r#"# insi-bench configuration.
+# Precedence: this file < environment variables (INSI_BENCH_*) < command-line flags.
+# Relative paths are relative to this file. Never write a password here.
+
+# Target: sim (embedded simulator), qualif-mtls, qualif-cpx, prod-mtls, prod-cpx, or a URL.
+env = "sim"
+
+# Emetteur of ContexteLPS/ContexteBAM. In mTLS mode it is the OU of your establishment
+# certificate, and is taken from it when left out.
+# emetteur = "10B0152872"
+
+[lps]
+# Your CNDA authorisation number (IDAM, "numero d'autorisation"). An unknown one gets
+# fault siram_100 / desir_550.
+# idam = "XXXXXXXXXXXX"
+# Your software version and name as sent in ContexteLPS.
+# version = "{version}"
+# nom = "urn:lps:monlogiciel:{version}"
+# This installation's identifier: generated once, keep it (the guide asks for a stable value
+# per installation, used by support to count distinct installations).
+instance = "{instance}"
+
+[tls]
+# CA bundle (PEM or DER) trusted for the server, and nothing else. For the real service:
+# the IGC-Sante "AC RACINE IGC-SANTE ELEMENTAIRE" and "AC IGC-SANTE ELEMENTAIRE
+# ORGANISATIONS" certificates (see docs/client.md for where to get them).
+# ca = "certs/igc-sante-elementaire.pem"
+# Establishment certificate (CN=INSI-AUTO or INSI-MANU): either PEM cert + key ...
+# cert = "certs/insi-auto.pem"
+# key = "certs/insi-auto.key"
+# ... or a PKCS#12 file, its password read from this environment variable (or a prompt).
+# p12 = "certs/insi-auto.p12"
+# p12_password_env = "{p12env}"
+
+[network]
+# timeout_secs = 10     # one HTTP exchange
+# deadline_secs = 60    # a whole search, retries included
+# retries = 2           # transport errors and desir_1020 only
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        p12env = DEFAULT_P12_PASSWORD_ENV,
+    )
+}
+
+/// Writes [`template`] to `path`, refusing to overwrite; creates parent directories.
+pub fn write_template(path: &Path, instance: uuid::Uuid) -> Result<(), ConfigError> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                ConfigError::Exists(path.to_owned())
+            } else {
+                ConfigError::Write {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+    file.write_all(template(instance).as_bytes())
+        .map_err(|source| ConfigError::Write {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parses_and_keeps_its_instance() {
+        let id = uuid::Uuid::new_v4();
+        let layer = Layer::from_toml(&template(id)).unwrap();
+        let settings = layer.resolve().unwrap();
+        assert_eq!(settings.lps.instance, Some(id.to_string()));
+        assert_eq!(settings.environment, Environment::Sim);
+        assert_eq!(settings.policy, RetryPolicy::default());
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let file = Layer::from_toml(
+            "env = \"qualif-mtls\"\n[lps]\nidam = \"FILE\"\nversion = \"1\"\n[tls]\np12 = \"a.p12\"\n",
+        )
+        .unwrap();
+        let env = Layer::from_env(|k| match k {
+            "INSI_BENCH_IDAM" => Some("ENV".into()),
+            "INSI_BENCH_TIMEOUT" => Some("2.5".into()),
+            _ => None,
+        })
+        .unwrap();
+        let flags = Layer {
+            tls: TlsLayer {
+                cert: Some("c.pem".into()),
+                key: Some("c.key".into()),
+                ..TlsLayer::default()
+            },
+            ..Layer::default()
+        };
+        let s = file.merge(env).merge(flags).resolve().unwrap();
+        assert_eq!(s.environment, Environment::QualifMtls);
+        assert_eq!(s.lps.idam.as_deref(), Some("ENV"));
+        assert_eq!(s.lps.version, "1");
+        assert_eq!(s.policy.call_timeout, Duration::from_millis(2500));
+        // The flags' PEM pair replaces the file's PKCS#12.
+        assert_eq!(
+            s.credentials,
+            Credentials::Pem {
+                cert: "c.pem".into(),
+                key: Some("c.key".into())
+            }
+        );
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let err = Layer::from_toml("[tls]\ncertificate = \"x\"\n").unwrap_err();
+        assert!(err.contains("certificate"), "{err}");
+        let err = Layer::from_env(|k| (k == "INSI_BENCH_RETRIES").then(|| "two".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("INSI_BENCH_RETRIES"), "{err}");
+        let bad = Layer {
+            env: Some("production".into()),
+            ..Layer::default()
+        };
+        assert!(
+            bad.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("qualif-mtls")
+        );
+        let bad = Layer::from_toml("[lps]\ninstance = \"abc\"").unwrap();
+        assert!(
+            bad.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("config init")
+        );
+        let bad = Layer::from_toml("[network]\nretries = 50").unwrap();
+        assert!(bad.resolve().is_err());
+    }
+
+    #[test]
+    fn init_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        write_template(&path, uuid::Uuid::new_v4()).unwrap();
+        let layer = Layer::from_file(&path).unwrap();
+        assert!(layer.lps.instance.is_some());
+        assert!(matches!(
+            write_template(&path, uuid::Uuid::new_v4()),
+            Err(ConfigError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[tls]\nca = \"ca.pem\"\n").unwrap();
+        let layer = Layer::from_file(&path).unwrap();
+        assert_eq!(layer.tls.ca, Some(dir.path().join("ca.pem")));
+    }
+}

@@ -1,0 +1,274 @@
+//! The HTTP exchange: one POST, raw bytes in and out.
+//!
+//! [`Transport`] is the seam between the search logic and the network: [`HttpTransport`] is
+//! the real one (reqwest 0.13 + rustls 0.23 on aws-lc-rs, HTTP/1.1 keep-alive pool — one h2
+//! connection would serialise a load run, RUST-STACK.md §6); tests of the strategy logic put a
+//! fake behind it.
+//!
+//! Trust is the configured CA bundle only (`tls_certs_only`): never the system store, because
+//! INSi's servers chain to IGC-Santé and a publisher must know exactly what they trust.
+
+use std::future::Future;
+use std::time::Duration;
+
+use rustls::AlertDescription;
+use rustls_pki_types::CertificateDer;
+
+use crate::cert::ClientIdentity;
+use crate::error::{Phase, TlsFailure, TransportError};
+
+/// Responses larger than this are cut off: a RESULTAT is about 1 KB (the codec's own limit is
+/// 256 KiB).
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// One POST to send.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub url: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// What came back, whatever the status.
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Sends one request. Implementations must be cheap to share (`&self`) and must time out by
+/// themselves (the client also bounds each call with its own timer).
+pub trait Transport: Send + Sync {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
+}
+
+/// The TLS side of an [`HttpTransport`].
+#[derive(Debug, Default)]
+pub struct TlsSetup {
+    /// Trusted CAs for the server: nothing else is trusted.
+    pub ca: Vec<CertificateDer<'static>>,
+    /// Client certificate for mutual TLS; `None` for server-auth TLS (CPx mode).
+    pub identity: Option<ClientIdentity>,
+}
+
+/// The real transport.
+#[derive(Clone, Debug)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+}
+
+impl HttpTransport {
+    /// Builds the client. `call_timeout` bounds one exchange; connecting gets the same bound.
+    pub fn new(tls: TlsSetup, call_timeout: Duration) -> Result<HttpTransport, String> {
+        if tls.ca.is_empty() {
+            return Err("no CA certificate given: pass the CA bundle with --ca".into());
+        }
+        let mut roots = Vec::with_capacity(tls.ca.len());
+        for der in &tls.ca {
+            roots.push(
+                reqwest::Certificate::from_der(der)
+                    .map_err(|e| format!("CA bundle: unusable certificate: {e}"))?,
+            );
+        }
+        let mut builder = reqwest::Client::builder()
+            .tls_certs_only(roots)
+            .http1_only()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(64)
+            .tcp_nodelay(true)
+            .connect_timeout(call_timeout)
+            .timeout(call_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("insi-bench/", env!("CARGO_PKG_VERSION")));
+        if let Some(identity) = &tls.identity {
+            let id = reqwest::Identity::from_pem(identity.pem())
+                .map_err(|e| format!("client certificate: unusable key or chain: {e}"))?;
+            builder = builder.identity(id);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTPS client: {}", chain_text(&e)))?;
+        Ok(HttpTransport { client })
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let started = std::time::Instant::now();
+        let mut response = self
+            .client
+            .post(&request.url)
+            .header(reqwest::header::CONTENT_TYPE, request.content_type)
+            .body(request.body)
+            .send()
+            .await
+            .map_err(|e| classify(&e, started.elapsed()))?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                        return Err(TransportError::Body {
+                            detail: format!(
+                                "response larger than {MAX_RESPONSE_BYTES} bytes: not an INSi \
+                                 answer"
+                            ),
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(if e.is_timeout() {
+                        TransportError::Timeout {
+                            phase: Phase::Exchange,
+                            after_ms: millis(started.elapsed()),
+                        }
+                    } else {
+                        TransportError::Body {
+                            detail: chain_text(&e),
+                        }
+                    });
+                }
+            }
+        }
+        Ok(HttpResponse { status, body })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send {
+        self.exchange(request)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The error and its sources on one line (`a <- b <- c`).
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(" <- ")
+}
+
+/// Finds the rustls error in a reqwest error's source chain. hyper-rustls wraps it in an
+/// `io::Error`, whose `source()` skips the wrapped error, so look inside those too.
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+        {
+            if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+                return Some(r);
+            }
+            if let Some(r) = find_rustls(inner) {
+                return Some(r);
+            }
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Maps a reqwest error to what a user can act on.
+pub(crate) fn classify(err: &reqwest::Error, elapsed: Duration) -> TransportError {
+    let detail = chain_text(err);
+    if let Some(tls) = find_rustls(err) {
+        return TransportError::Tls {
+            failure: tls_failure(tls),
+            detail,
+        };
+    }
+    if err.is_timeout() {
+        return TransportError::Timeout {
+            phase: if err.is_connect() {
+                Phase::Connect
+            } else {
+                Phase::Exchange
+            },
+            after_ms: millis(elapsed),
+        };
+    }
+    if err.is_connect() {
+        return TransportError::Connect { detail };
+    }
+    TransportError::Other { detail }
+}
+
+fn tls_failure(err: &rustls::Error) -> TlsFailure {
+    use rustls::CertificateError as C;
+    match err {
+        rustls::Error::AlertReceived(alert) => match alert {
+            AlertDescription::UnknownCA => TlsFailure::ServerRejectedOurCa,
+            AlertDescription::CertificateRequired => TlsFailure::ClientCertificateRequired,
+            AlertDescription::CertificateExpired => {
+                TlsFailure::ClientCertificateExpired { not_after: None }
+            }
+            other => TlsFailure::ClientCertificateRefused {
+                alert: format!("{other:?}"),
+            },
+        },
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer | C::BadSignature => TlsFailure::ServerUntrusted,
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => TlsFailure::ServerCertificateExpired,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::ServerNameMismatch,
+            _ => TlsFailure::Other,
+        },
+        _ => TlsFailure::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_trust_nothing() {
+        let err = HttpTransport::new(TlsSetup::default(), Duration::from_secs(1)).unwrap_err();
+        assert!(err.contains("--ca"), "{err}");
+    }
+
+    #[test]
+    fn tls_failures_map_to_advice() {
+        assert_eq!(
+            tls_failure(&rustls::Error::AlertReceived(AlertDescription::UnknownCA)),
+            TlsFailure::ServerRejectedOurCa
+        );
+        assert_eq!(
+            tls_failure(&rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            )),
+            TlsFailure::ServerUntrusted
+        );
+        let wrapped = std::io::Error::other(rustls::Error::AlertReceived(
+            AlertDescription::CertificateRequired,
+        ));
+        assert!(matches!(
+            find_rustls(&wrapped),
+            Some(rustls::Error::AlertReceived(
+                AlertDescription::CertificateRequired
+            ))
+        ));
+    }
+}
