@@ -31,4 +31,10 @@ pub enum Command {
     /// Work with test packages (check one without running it).
     #[command(subcommand)]
     Package(cmd::package::PackageCommand),
+    /// Inspect a certificate (PEM, DER or PKCS#12) before using it with INSi.
+    #[command(subcommand)]
+    Cert(cmd::cert::CertCommand),
+    /// Write a commented configuration file.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
 }

@@ -12,6 +12,7 @@ mod cli;
 mod cmd;
 mod output;
 mod package;
+mod prompt;
 
 use std::process::ExitCode;
 

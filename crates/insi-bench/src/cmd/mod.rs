@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod cert;
+pub mod config;
 pub mod nir;
 pub mod normalize;
 pub mod package;
@@ -13,5 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nir(command) => nir::run(command, cli.json),
         Command::Normalize(args) => normalize::run(&args, cli.json),
         Command::Package(command) => package::run(command, cli.json),
+        Command::Cert(command) => cert::run(command, cli.json),
+        Command::Config(command) => config::run(command, cli.json),
     }
 }

@@ -1,0 +1,74 @@
+//! `insi-bench cert inspect FILE`: what to know about a certificate before calling INSi.
+//!
+//! Exit codes: 0 readable (warnings included), 2 unreadable file or wrong password.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use insi_client::{CertificateFile, inspect};
+
+use crate::output;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CertCommand {
+    /// Show the subject DN (as the ANS program team needs it), issuer, validity, CN profile
+    /// (INSI-AUTO/INSI-MANU) and key usage of a PEM, DER or PKCS#12 file.
+    Inspect {
+        /// The certificate file.
+        file: PathBuf,
+        /// Environment variable holding the PKCS#12 password (else a no-echo prompt).
+        #[arg(long, value_name = "VAR", default_value = insi_client::config::DEFAULT_P12_PASSWORD_ENV)]
+        p12_password_env: String,
+    },
+}
+
+pub fn run(command: CertCommand, json: bool) -> anyhow::Result<ExitCode> {
+    let CertCommand::Inspect {
+        file,
+        p12_password_env,
+    } = command;
+    let what = file.display().to_string();
+    let parsed = match CertificateFile::read(&file, None) {
+        Err(insi_client::CertError::PasswordNeeded(_)) => {
+            let password = crate::prompt::password(&p12_password_env, &file)?;
+            CertificateFile::read(&file, Some(&password))?
+        }
+        other => other?,
+    };
+    let report = inspect(&parsed, &what, jiff::Timestamp::now())?;
+    if json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("file         {what} ({:?})", report.format);
+    println!("subject      {}", report.subject);
+    println!("issuer       {}", report.issuer);
+    println!("serial       {}", report.serial);
+    println!(
+        "validity     {} .. {} ({} days left)",
+        report.not_before, report.not_after, report.days_left
+    );
+    println!(
+        "CN           {} ({})",
+        report.cn.as_deref().unwrap_or("-"),
+        report.insi_profile.unwrap_or("not an INSi profile")
+    );
+    println!("OU           {}", report.ou.as_deref().unwrap_or("-"));
+    println!("key usage    {}", report.key_usage.join(", "));
+    println!("ext. usage   {}", report.extended_key_usage.join(", "));
+    println!(
+        "private key  {}",
+        if report.has_private_key {
+            "present"
+        } else {
+            "absent"
+        }
+    );
+    for c in &report.chain {
+        println!("chain        {c}");
+    }
+    for w in &report.warnings {
+        println!("warning      {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
