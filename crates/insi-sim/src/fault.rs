@@ -1,8 +1,11 @@
-//! The faults the simulator can answer with (INSI-PROTOCOL.md §4.2), as a closed list.
+//! The faults the simulator answers with (INSI-PROTOCOL.md §4.2), as a closed list.
 //!
-//! The XML is written by `insi-soap`; this module only names each fault and carries the captured
-//! texts, so that the rest of the simulator decides *which* fault, never *how* it is spelled.
+//! The texts and the XML belong to `insi-soap` (its catalogue holds the captured faults); this
+//! module only names each fault, picks the wire style it was captured in, and defines the two
+//! faults whose codes are not public (bad assertion, unreadable request: our choice, [G],
+//! written down in `docs/simulator.md`).
 
+use insi_soap::{Fault, FaultStyle, SiramErreur};
 use serde::Deserialize;
 
 /// A fault the simulator produces.
@@ -11,98 +14,83 @@ pub enum FaultCode {
     /// `siram_100` / `desir_550`: unknown IDAM (captured live).
     #[serde(rename = "desir_550")]
     Desir550,
-    /// `DESIR_560`: certificate CN is not INSI-AUTO/INSI-MANU (GIE support quote, [S]).
+    /// `DESIR_560`: certificate CN is not INSI-AUTO/INSI-MANU ([S]).
     #[serde(rename = "desir_560")]
     Desir560,
-    /// `siram_40` / `desir_1020`, severite `fatale`: service temporarily unavailable (captured).
+    /// `siram_40` / `desir_1020`: service temporarily unavailable (captured).
     #[serde(rename = "desir_1020")]
     Desir1020,
-    /// `siram_40` / `insi_102`, severite `fatal`: technical error of the trait search (captured).
+    /// `siram_40` / `insi_102`: technical error of the trait search (captured).
     #[serde(rename = "insi_102")]
     Insi102,
-    /// CPx host: the PS assertion is missing or does not verify. Codes are not public: our
-    /// choice, documented in `docs/simulator.md` ([G]).
+    /// CPx host: the PS assertion is missing or does not verify ([G]).
     #[serde(rename = "assertion")]
     Assertion,
-    /// The request could not be decoded (malformed XML, wrong payload). Not public either ([G]).
+    /// The request could not be decoded or names no known operation ([G]).
     #[serde(rename = "malformed")]
     Malformed,
 }
 
-/// Everything a fault body carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaultSpec {
-    /// `Sender` or `Receiver` (without prefix).
-    pub soap_code: &'static str,
-    /// `siram_NN` (without prefix).
-    pub subcode: &'static str,
-    /// The `siram:Erreur/@code`.
-    pub detail_code: &'static str,
-    /// `siram:Erreur/@severite`, spelled as captured (`fatal` for insi_102 is not in the enum).
-    pub severite: &'static str,
-    pub reason: &'static str,
-    /// The `siram:Erreur` text; for our own faults, completed with the precise cause.
-    pub detail: String,
+impl FaultCode {
+    /// The fault body and the style it is written in. `cause` says precisely what was wrong, for
+    /// the faults we define ourselves.
+    pub fn fault(self, message_id: Option<&str>, cause: &str) -> (Fault, FaultStyle) {
+        match self {
+            FaultCode::Desir550 => (Fault::idam_inconnu(message_id), FaultStyle::Live),
+            FaultCode::Desir560 => (
+                Fault::niveau_acces_insuffisant(message_id),
+                FaultStyle::Live,
+            ),
+            // Both siram_40 faults were captured with `S:` prefixes (§4.1).
+            FaultCode::Desir1020 => (Fault::service_indisponible(message_id), FaultStyle::S),
+            FaultCode::Insi102 => (Fault::erreur_technique_traits(message_id), FaultStyle::S),
+            FaultCode::Assertion => (
+                own(
+                    "siram_100",
+                    "insisim_assertion",
+                    "L'authentification du professionnel de santé a échoué.",
+                    message_id,
+                    format!("Assertion PS absente ou invalide : {cause}"),
+                ),
+                FaultStyle::Live,
+            ),
+            FaultCode::Malformed => (
+                own(
+                    "siram_10",
+                    "insisim_requete",
+                    "La requête est mal formée.",
+                    message_id,
+                    format!("Requête illisible : {cause}"),
+                ),
+                FaultStyle::Live,
+            ),
+        }
+    }
+
+    /// The detail code as it appears in `siram:Erreur/@code`.
+    pub fn detail_code(self) -> &'static str {
+        match self {
+            FaultCode::Desir550 => "desir_550",
+            FaultCode::Desir560 => "DESIR_560",
+            FaultCode::Desir1020 => "desir_1020",
+            FaultCode::Insi102 => "insi_102",
+            FaultCode::Assertion => "insisim_assertion",
+            FaultCode::Malformed => "insisim_requete",
+        }
+    }
 }
 
-const UNAVAILABLE: &str = "Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement. Si le problème persiste, contactez votre responsable informatique.";
-
-impl FaultCode {
-    /// The catalogue entry; `cause` completes the detail text of faults we define ourselves.
-    pub fn spec(self, cause: Option<&str>) -> FaultSpec {
-        let with = |base: &str| match cause {
-            Some(c) => format!("{base} {c}"),
-            None => base.to_owned(),
-        };
-        match self {
-            FaultCode::Desir550 => FaultSpec {
-                soap_code: "Sender",
-                subcode: "siram_100",
-                detail_code: "desir_550",
-                severite: "erreur",
-                reason: "L'accès par ce progiciel au service n'est pas autorisé. Contactez l'éditeur du progiciel ou votre responsable informatique.",
-                detail: "Numéro d'autorisation du logiciel inconnu.".into(),
-            },
-            FaultCode::Desir560 => FaultSpec {
-                soap_code: "Sender",
-                subcode: "siram_100",
-                detail_code: "DESIR_560",
-                severite: "erreur",
-                reason: "Niveau d'accès insuffisant",
-                detail: with("Vous ne disposez pas des droits suffisants pour accéder à ce service"),
-            },
-            FaultCode::Desir1020 => FaultSpec {
-                soap_code: "Sender",
-                subcode: "siram_40",
-                detail_code: "desir_1020",
-                severite: "fatale",
-                reason: UNAVAILABLE,
-                detail: "Le service appelé est temporairement indisponible".into(),
-            },
-            FaultCode::Insi102 => FaultSpec {
-                soap_code: "Receiver",
-                subcode: "siram_40",
-                detail_code: "insi_102",
-                severite: "fatal",
-                reason: UNAVAILABLE,
-                detail: "L'appel au service de recherche avec les traits d'identité renvoie une erreur technique.".into(),
-            },
-            FaultCode::Assertion => FaultSpec {
-                soap_code: "Sender",
-                subcode: "siram_100",
-                detail_code: "insisim_assertion",
-                severite: "erreur",
-                reason: "L'authentification du professionnel de santé a échoué.",
-                detail: with("Assertion PS absente ou invalide."),
-            },
-            FaultCode::Malformed => FaultSpec {
-                soap_code: "Sender",
-                subcode: "siram_10",
-                detail_code: "insisim_requete",
-                severite: "erreur",
-                reason: "La requête est mal formée.",
-                detail: with("Requête illisible."),
-            },
-        }
+fn own(subcode: &str, code: &str, reason: &str, message_id: Option<&str>, text: String) -> Fault {
+    Fault {
+        code: "Sender".into(),
+        subcode: Some(subcode.into()),
+        reason: reason.into(),
+        reason_lang: Some("fr".into()),
+        erreur: Some(SiramErreur {
+            code: code.into(),
+            severite: "erreur".into(),
+            message_id: message_id.map(str::to_owned),
+            text,
+        }),
     }
 }

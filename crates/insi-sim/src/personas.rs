@@ -152,7 +152,8 @@ impl Personas {
             }
             let (Some(matricule), Some(cle)) = (&p.matricule, &p.cle) else {
                 return Err(invalid(
-                    "a stored persona needs `matricule` and `cle` (or `never_found`/`fault`)".into(),
+                    "a stored persona needs `matricule` and `cle` (or `never_found`/`fault`)"
+                        .into(),
                 ));
             };
             check_ins(matricule, cle).map_err(&invalid)?;
@@ -215,7 +216,9 @@ fn check_traits(p: &Persona) -> Result<(), String> {
 fn check_ins(matricule: &str, cle: &str) -> Result<(), String> {
     let m = ins::Matricule::parse(matricule).map_err(|e| format!("matricule: {}", e.describe()))?;
     if m.as_str() != matricule {
-        return Err(format!("matricule '{matricule}' must be 13 characters, no spaces"));
+        return Err(format!(
+            "matricule '{matricule}' must be 13 characters, no spaces"
+        ));
     }
     let given: ins::Cle = cle.parse().map_err(|e| format!("cle: {e}"))?;
     m.check(given).map_err(|e| e.to_string())
@@ -275,7 +278,10 @@ mod tests {
             .to_string()
         };
         let e = one("date_naissance = \"1980-02-30\"\nmatricule = \"1800263220001\"\ncle = \"00\"");
-        assert!(e.contains("persona #1 (DUPONT JEAN)") && e.contains("calendar"), "{e}");
+        assert!(
+            e.contains("persona #1 (DUPONT JEAN)") && e.contains("calendar"),
+            "{e}"
+        );
         let e = one("date_naissance = \"1980-02-03\"\nmatricule = \"1800263220001\"\ncle = \"00\"");
         assert!(e.contains("wrong key"), "{e}");
         let e = one("date_naissance = \"1980-02-03\"");

@@ -32,7 +32,8 @@ pub const PS_ID: &str = "899900000017";
 /// Organisation of every test subject: the marker that makes the PKI obviously fake.
 pub const ORGANISATION: &str = "INSI-BENCH TEST - NOT FOR PRODUCTION";
 
-const BANNER: &str = "# insi-bench TEST PKI - NOT FOR PRODUCTION - regenerate with scripts/gen-test-pki\n";
+const BANNER: &str =
+    "# insi-bench TEST PKI - NOT FOR PRODUCTION - regenerate with scripts/gen-test-pki\n";
 
 /// A certificate (PEM) and its private key (PKCS#8 PEM, zeroised on drop).
 #[derive(Clone)]
@@ -195,8 +196,14 @@ impl TestPki {
             ("cpx-ps", &self.cpx_ps, true),
         ];
         for (name, cred, p12) in pairs {
-            written.push(write(&format!("{name}.pem"), pem(&cred.cert_pem).as_bytes())?);
-            written.push(write(&format!("{name}.key"), pem(&cred.key_pem).as_bytes())?);
+            written.push(write(
+                &format!("{name}.pem"),
+                pem(&cred.cert_pem).as_bytes(),
+            )?);
+            written.push(write(
+                &format!("{name}.key"),
+                pem(&cred.key_pem).as_bytes(),
+            )?);
             if p12 {
                 let bytes = cred.pkcs12(name, PKCS12_PASSWORD)?;
                 written.push(write(&format!("{name}.p12"), &bytes)?);
@@ -312,12 +319,19 @@ mod tests {
             (cert.subject().to_string(), cert.issuer().to_string())
         };
         let (s, i) = subject(&pki.insi_auto.cert_pem);
-        assert!(s.contains("CN=INSI-AUTO") && s.contains("OU=TESTBENCH01"), "{s}");
+        assert!(
+            s.contains("CN=INSI-AUTO") && s.contains("OU=TESTBENCH01"),
+            "{s}"
+        );
         assert!(i.contains(CA_NAME), "{i}");
         assert!(subject(&pki.insi_manu.cert_pem).0.contains("CN=INSI-MANU"));
         assert!(subject(&pki.ca.cert_pem).0.contains("NOT FOR PRODUCTION"));
         assert!(subject(&pki.cpx_ps.cert_pem).1.contains(CPX_CA_NAME));
-        assert!(subject(&pki.foreign_client.cert_pem).1.contains("ETRANGERE"));
+        assert!(
+            subject(&pki.foreign_client.cert_pem)
+                .1
+                .contains("ETRANGERE")
+        );
     }
 
     #[test]

@@ -190,7 +190,10 @@ mod tests {
                 person("DE VINCI", "LEONARDO PIERO", "75056", "2"),
             ]
         };
-        assert_eq!(decide_traits(&query(&["LEONARDO"], None), two()).code(), "02");
+        assert_eq!(
+            decide_traits(&query(&["LEONARDO"], None), two()).code(),
+            "02"
+        );
         let found = decide_traits(&query(&["LEONARDO"], Some("63220")), two());
         match found {
             Outcome::Found(id) => assert_eq!(id.ins.matricule, "1"),
@@ -228,9 +231,6 @@ mod tests {
             ..VitaleQuery::default()
         };
         assert_eq!(decide_vitale(&by_individu, cands()).code(), "00");
-        assert_eq!(
-            decide_vitale(&VitaleQuery::default(), cands()).code(),
-            "01"
-        );
+        assert_eq!(decide_vitale(&VitaleQuery::default(), cands()).code(), "01");
     }
 }

@@ -101,17 +101,21 @@ impl Store {
             path: label.clone(),
             source,
         };
-        let size = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
+        let size = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 8);
         let mut pool = Vec::with_capacity(size);
         for i in 0..size {
             let conn = Connection::open_with_flags(&path, flags).map_err(err)?;
             if i == 0 {
                 if wal {
-                    conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+                    conn.pragma_update(None, "journal_mode", "WAL")
+                        .map_err(err)?;
                 }
                 conn.execute_batch(SCHEMA).map_err(err)?;
             }
-            conn.pragma_update(None, "cache_size", -65_536).map_err(err)?;
+            conn.pragma_update(None, "cache_size", -65_536)
+                .map_err(err)?;
             pool.push(Mutex::new(conn));
         }
         Ok(Store {
@@ -173,8 +177,10 @@ impl Store {
         let started = Instant::now();
         let wanted = format!("{count} identities, seed {seed}, generator v{GENERATOR_VERSION}");
         let found: Option<String> = self.with_conn(|conn| {
-            conn.query_row("SELECT value FROM meta WHERE key = 'population'", [], |r| r.get(0))
-                .optional()
+            conn.query_row("SELECT value FROM meta WHERE key = 'population'", [], |r| {
+                r.get(0)
+            })
+            .optional()
         })?;
         match found {
             Some(found) if found == wanted => {
@@ -241,7 +247,9 @@ impl Store {
     /// The fault a trait search ends in, if it names a fault persona (birth name + first first
     /// name).
     pub fn fault_for(&self, query: &TraitQuery) -> Option<&FaultPersona> {
-        let premier = crate::search::query_prenoms(&query.prenoms).first().copied()?;
+        let premier = crate::search::query_prenoms(&query.prenoms)
+            .first()
+            .copied()?;
         self.faults
             .iter()
             .find(|f| f.nom_naissance == query.nom_naissance && f.premier_prenom == premier)
@@ -265,7 +273,11 @@ impl Store {
                 "SELECT * FROM identity WHERE nom = ?1 AND date_naissance = ?2 LIMIT ?3",
             )?;
             let rows = stmt.query_map(
-                params![query.nom_naissance, query.date_naissance, MAX_CANDIDATES as i64],
+                params![
+                    query.nom_naissance,
+                    query.date_naissance,
+                    MAX_CANDIDATES as i64
+                ],
                 row_identity,
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -278,7 +290,10 @@ impl Store {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let (sql, key) = match (&query.matricule_individu, &query.matricule_od) {
             (Some(m), _) => ("SELECT * FROM identity WHERE matricule = ?1 LIMIT ?2", m),
-            (None, Some(od)) => ("SELECT * FROM identity WHERE matricule_od = ?1 LIMIT ?2", od),
+            (None, Some(od)) => (
+                "SELECT * FROM identity WHERE matricule_od = ?1 LIMIT ?2",
+                od,
+            ),
             (None, None) => return Ok(Outcome::NotFound),
         };
         let candidates = self.with_conn(|conn| {
@@ -462,7 +477,13 @@ mod tests {
         let id = &expected[10];
         let first = id.prenoms.split(' ').next().unwrap();
         let out = store
-            .search_traits(&q(&id.nom_naissance, first, &id.sexe, &id.date_naissance, id.lieu_naissance.as_deref()))
+            .search_traits(&q(
+                &id.nom_naissance,
+                first,
+                &id.sexe,
+                &id.date_naissance,
+                id.lieu_naissance.as_deref(),
+            ))
             .unwrap();
         assert_eq!(out.code(), "00");
         assert_eq!(store.population_identity(10).unwrap().as_ref(), Some(id));
@@ -470,7 +491,10 @@ mod tests {
         let again = Store::open(&path).unwrap();
         assert!(!again.ensure_population(3_000, 9).unwrap().generated);
         let err = again.ensure_population(3_000, 10).unwrap_err().to_string();
-        assert!(err.contains("delete the file or choose another --db"), "{err}");
+        assert!(
+            err.contains("delete the file or choose another --db"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -497,7 +521,10 @@ mod tests {
         assert_eq!(store.load_personas(&personas).unwrap(), 1);
         assert_eq!(store.load_personas(&personas).unwrap(), 1);
         assert_eq!(store.count().unwrap(), 101);
-        match store.search_traits(&q("CORSE", "ANTHONY", "M", "1980-03-02", None)).unwrap() {
+        match store
+            .search_traits(&q("CORSE", "ANTHONY", "M", "1980-03-02", None))
+            .unwrap()
+        {
             Outcome::Found(id) => {
                 assert_eq!(id.histo.len(), 1);
                 assert_eq!(id.histo[0].date_deb.as_deref(), Some("2001-01-01"));

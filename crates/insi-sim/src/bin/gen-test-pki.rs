@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
-    let dir = args.next().map_or_else(|| PathBuf::from("testdata/pki"), PathBuf::from);
+    let dir = args
+        .next()
+        .map_or_else(|| PathBuf::from("testdata/pki"), PathBuf::from);
     if args.next().is_some() || dir.to_str().is_some_and(|d| d.starts_with('-')) {
         eprintln!("usage: gen-test-pki [DIR]   (default testdata/pki)");
         return ExitCode::from(2);

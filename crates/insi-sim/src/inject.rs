@@ -1,0 +1,168 @@
+//! CNDA response injection: serve a given response file for the requests a rule matches
+//! (INSI-PROTOCOL.md §5.1) — the way CNDA tests what the qualification base cannot produce.
+//!
+//! A rule matches either the traits of a trait search (birth name + `Prenom` text) or a case id
+//! sent by the client in the `X-Insi-Bench-Case` header. The file is served byte for byte; its
+//! HTTP status is 500 when it is a SOAP Fault and 200 otherwise (as the real service does, §1.4).
+//! Rules are checked after authentication and IDAM, in the order given; the first match wins.
+
+use std::path::Path;
+
+use axum::body::Bytes;
+
+use crate::search::{TraitQuery, query_prenoms};
+
+/// The request header that carries a case id.
+pub const CASE_HEADER: &str = "x-insi-bench-case";
+
+/// Largest response file accepted (a CNDA file is a few KB).
+pub const MAX_FILE: u64 = 1024 * 1024;
+
+/// What a rule matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InjectMatch {
+    /// A trait search with this `NomNaissance` whose first names, joined by one space, equal
+    /// `prenom` (so `OLA` matches the first loop call only, `OLA CATARINA BELLA` the last one).
+    Traits { nom: String, prenom: String },
+    /// Requests carrying `X-Insi-Bench-Case: <id>`.
+    CaseId(String),
+}
+
+/// A rule and the response it serves.
+#[derive(Clone, Debug)]
+pub struct Injection {
+    pub matcher: InjectMatch,
+    pub body: Bytes,
+    pub status: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InjectError {
+    #[error("cannot read injected response {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("injected response {path} is {size} bytes; the limit is {MAX_FILE}")]
+    TooLarge { path: String, size: u64 },
+    #[error(
+        "injection rule '{0}' is not understood: write NOM/PRENOM=FILE (a trait search) or \
+         case:ID=FILE (requests with header X-Insi-Bench-Case: ID)"
+    )]
+    Rule(String),
+}
+
+impl Injection {
+    /// A rule serving `body`; the status follows the content (Fault → 500, anything else → 200).
+    pub fn new(matcher: InjectMatch, body: impl Into<Bytes>) -> Injection {
+        let body = body.into();
+        let status = match insi_soap::decode_response(&body) {
+            Ok(decoded) if matches!(decoded.response, insi_soap::Response::Fault(_)) => 500,
+            _ => 200,
+        };
+        Injection {
+            matcher,
+            body,
+            status,
+        }
+    }
+
+    /// A rule serving a file.
+    pub fn from_file(matcher: InjectMatch, path: &Path) -> Result<Injection, InjectError> {
+        let label = path.display().to_string();
+        let size = std::fs::metadata(path)
+            .map_err(|source| InjectError::Read {
+                path: label.clone(),
+                source,
+            })?
+            .len();
+        if size > MAX_FILE {
+            return Err(InjectError::TooLarge { path: label, size });
+        }
+        let body = std::fs::read(path).map_err(|source| InjectError::Read {
+            path: label,
+            source,
+        })?;
+        Ok(Injection::new(matcher, body))
+    }
+
+    /// Parses a CLI rule, `NOM/PRENOM=FILE` or `case:ID=FILE`, and reads the file.
+    pub fn parse_rule(text: &str) -> Result<Injection, InjectError> {
+        let bad = || InjectError::Rule(text.to_owned());
+        let (lhs, file) = text.rsplit_once('=').ok_or_else(bad)?;
+        let matcher = if let Some(id) = lhs.strip_prefix("case:") {
+            InjectMatch::CaseId(id.trim().to_owned())
+        } else {
+            let (nom, prenom) = lhs.split_once('/').ok_or_else(bad)?;
+            InjectMatch::Traits {
+                nom: nom.trim().to_owned(),
+                prenom: prenom.trim().to_owned(),
+            }
+        };
+        if file.trim().is_empty() || matches!(&matcher, InjectMatch::CaseId(id) if id.is_empty()) {
+            return Err(bad());
+        }
+        Injection::from_file(matcher, Path::new(file.trim()))
+    }
+
+    fn matches(&self, case_id: Option<&str>, traits: Option<&TraitQuery>) -> bool {
+        match &self.matcher {
+            InjectMatch::CaseId(id) => case_id == Some(id.as_str()),
+            InjectMatch::Traits { nom, prenom } => traits.is_some_and(|q| {
+                q.nom_naissance == *nom && query_prenoms(&q.prenoms).join(" ") == *prenom
+            }),
+        }
+    }
+}
+
+/// The first rule matching a request, if any.
+pub fn find<'a>(
+    rules: &'a [Injection],
+    case_id: Option<&str>,
+    traits: Option<&TraitQuery>,
+) -> Option<&'a Injection> {
+    rules.iter().find(|r| r.matches(case_id, traits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_content_and_rules_match() {
+        let fault = insi_soap::Fault::service_indisponible(None).encode(Default::default());
+        let rules = vec![
+            Injection::new(InjectMatch::CaseId("2.05".into()), fault),
+            Injection::new(
+                InjectMatch::Traits {
+                    nom: "TCHITCHI".into(),
+                    prenom: "OLA".into(),
+                },
+                "<not-xml",
+            ),
+        ];
+        assert_eq!(rules[0].status, 500);
+        assert_eq!(rules[1].status, 200);
+        let q = |p: &str| TraitQuery {
+            nom_naissance: "TCHITCHI".into(),
+            prenoms: vec![p.into()],
+            ..TraitQuery::default()
+        };
+        assert!(find(&rules, Some("2.05"), None).is_some_and(|r| r.status == 500));
+        assert!(find(&rules, None, Some(&q("OLA"))).is_some_and(|r| r.status == 200));
+        assert!(find(&rules, None, Some(&q("OLA CATARINA"))).is_none());
+        assert!(find(&rules, Some("2.06"), Some(&q("CATARINA"))).is_none());
+    }
+
+    #[test]
+    fn cli_rules_say_what_is_wrong() {
+        for bad in ["TCHITCHI", "TCHITCHI=file.xml", "case:=x.xml", "A/B="] {
+            let err = Injection::parse_rule(bad).unwrap_err().to_string();
+            assert!(err.contains("NOM/PRENOM=FILE"), "{bad}: {err}");
+        }
+        let err = Injection::parse_rule("A/B=/nonexistent/x.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read"), "{err}");
+    }
+}
