@@ -327,6 +327,10 @@ impl CardTransport for PcscCard {
         let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
         match self.card.transmit(apdu, &mut buf) {
             Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+            // pcscd hands back an empty answer when the card went away mid-APDU (vpcd connection
+            // closed before the reply) and notices the removal only at its next poll: treat
+            // "no bytes at all" as removal, which is what the user has to act on.
+            Ok([]) => Err(TransportError::CardRemoved),
             Ok(r) => Err(TransportError::Malformed { len: r.len() }),
             Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => {
                 Err(TransportError::CardRemoved)
