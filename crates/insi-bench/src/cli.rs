@@ -37,4 +37,7 @@ pub enum Command {
     /// Write a commented configuration file.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Run the INSi simulator (mTLS/CPx hosts, personas, synthetic population, faults).
+    #[command(subcommand)]
+    Sim(cmd::sim::SimCommand),
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod nir;
 pub mod normalize;
 pub mod package;
+pub mod sim;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -17,5 +18,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Package(command) => package::run(command, cli.json),
         Command::Cert(command) => cert::run(command, cli.json),
         Command::Config(command) => config::run(command, cli.json),
+        Command::Sim(command) => sim::run(command, cli.json),
     }
 }
