@@ -11,6 +11,11 @@
 //!   [`Fault`] (with [`SiramErreur`]), read with [`decode_response`] and written with
 //!   [`Resultat::encode`] in a [`ResultatStyle`] (live capture, CNDA file, Prenom variant) or
 //!   [`Fault::encode`] in a [`FaultStyle`];
+//! - the CPx PS assertion: [`PsAssertion::from_certificate`] (Issuer DN, NameID, card type from
+//!   the signature certificate + [`PsAttributes`]), [`PsAssertion::sign`] through an
+//!   `xmldsig::Signer` (card or software key) into a [`RawAssertion`]; [`PsAssertion::decode`]
+//!   reads one back (the simulator verifies it with `xmldsig::Verifier` on
+//!   [`RawAssertion::standalone`]);
 //! - everything a decoder tolerated comes back as [`Warning`]s; what it refuses is a
 //!   [`DecodeError`] with line and byte. Untrusted input is bounded by [`Limits`].
 //!
@@ -40,6 +45,7 @@
 // Library code never unwraps input-derived data; tests may.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod assertion;
 mod envelope;
 mod error;
 mod fault;
@@ -52,6 +58,9 @@ mod resultat;
 mod scan;
 mod write;
 
+pub use assertion::{
+    AssertionError, FORMAT_X509_SUBJECT, OID_GIP_CARD_TYPE, PsAssertion, PsAttributes,
+};
 pub use error::{DecodeError, DecodeErrorKind, Limits, Position, Warning};
 pub use fault::{Fault, FaultStyle, Severite, SiramErreur};
 pub use header::{
