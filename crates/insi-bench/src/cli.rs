@@ -37,6 +37,11 @@ pub enum Command {
     /// Write a commented configuration file.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
+    /// Search an INS (embedded simulator by default, or qualification/production).
+    #[command(subcommand)]
+    Search(cmd::search::SearchCommand),
+    /// Verify a stored INS against the service.
+    Verify(cmd::verify::Args),
     /// Run the INSi simulator (mTLS/CPx hosts, personas, synthetic population, faults).
     #[command(subcommand)]
     Sim(cmd::sim::SimCommand),

@@ -101,6 +101,8 @@ pub enum SimError {
     Pki(#[from] crate::pki::PkiError),
     #[error(transparent)]
     Personas(#[from] crate::personas::PersonaError),
+    #[error(transparent)]
+    Cpx(#[from] crate::cpx::CpxError),
 }
 
 /// A simulator bound to its addresses, serving until [`RunningServer::shutdown`].
@@ -123,7 +125,7 @@ impl RunningServer {
         }
         let needs_cpx = config.listeners.iter().any(|(_, m)| *m == HostMode::Cpx);
         let cpx = match (&config.cpx_ca_pem, needs_cpx) {
-            (Some(pem), _) => Some(CpxVerifier::new(pem.clone())),
+            (Some(pem), _) => Some(CpxVerifier::new(pem)?),
             (None, true) => return Err(SimError::NoCpxCa),
             (None, false) => None,
         };

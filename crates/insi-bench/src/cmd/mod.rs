@@ -6,10 +6,13 @@ use crate::cli::{Cli, Command};
 
 pub mod cert;
 pub mod config;
+pub mod connect;
 pub mod nir;
 pub mod normalize;
 pub mod package;
+pub mod search;
 pub mod sim;
+pub mod verify;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -18,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Package(command) => package::run(command, cli.json),
         Command::Cert(command) => cert::run(command, cli.json),
         Command::Config(command) => config::run(command, cli.json),
+        Command::Search(command) => search::run(command, cli.json),
+        Command::Verify(args) => verify::run(args, cli.json),
         Command::Sim(command) => sim::run(command, cli.json),
     }
 }

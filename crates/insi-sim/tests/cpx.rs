@@ -1,0 +1,118 @@
+//! CPx host over real TLS: server authentication only, a PS assertion signed with a key whose
+//! certificate chains to the CPx CA is required; missing, tampered, foreign, stale or
+//! mis-qualified assertions get the assertion fault.
+
+mod common;
+
+use common::*;
+use insi_sim::embedded::{self, EmbeddedConfig, EmbeddedSim};
+use insi_soap::{CallIds, PsAssertion, PsAttributes, RawAssertion, RecSansVitale, Request};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use xmldsig::RsaSoftwareSigner;
+
+fn attributes() -> PsAttributes {
+    PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    }
+}
+
+fn assertion(cert_pem: &str, issued: jiff::Timestamp) -> PsAssertion {
+    let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+    PsAssertion::from_certificate(&der, attributes(), uuid::Uuid::new_v4(), issued).unwrap()
+}
+
+fn request(assertion: Option<RawAssertion>) -> String {
+    let body = RecSansVitale {
+        nom_naissance: Some("TCHITCHI".into()),
+        prenoms: vec!["CATARINA".into()],
+        sexe: Some("F".into()),
+        date_naissance: Some("1936-06-21".into()),
+        lieu_naissance: None,
+    };
+    let mut caller = caller("INSIBENCH001");
+    caller.emetteur = insi_sim::pki::PS_ID.into();
+    let mut req = Request::rechercher_par_traits(&caller, &CallIds::fresh(), body);
+    if let Some(a) = assertion {
+        req = req.with_assertion(a);
+    }
+    req.encode()
+}
+
+async fn ask(sim: &EmbeddedSim, body: String) -> Answer {
+    let c = client(sim.ca_pem(), None);
+    let (status, text) = post(&c, &sim.cpx_url().unwrap(), body, &[]).await.unwrap();
+    answer(status, &text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpx_host_requires_a_valid_ps_assertion() {
+    let sim = embedded::start(EmbeddedConfig {
+        mtls: true,
+        cpx: true,
+        ..EmbeddedConfig::default()
+    })
+    .await
+    .unwrap();
+    let ps = &sim.pki().cpx_ps;
+    let signer = RsaSoftwareSigner::from_pem(&ps.key_pem, &ps.cert_pem).unwrap();
+    let now = jiff::Timestamp::now();
+
+    // A good assertion, no client certificate: 00.
+    let good = assertion(&ps.cert_pem, now).sign(&signer).unwrap();
+    assert_eq!(cr(&ask(&sim, request(Some(good.clone()))).await), "00");
+
+    let refused = Answer::Fault("insisim_assertion".into());
+    // No assertion.
+    assert_eq!(ask(&sim, request(None)).await, refused);
+    // Tampered after signing.
+    let tampered = RawAssertion::new(good.xml.replace("991130972", "991130973"));
+    assert_eq!(ask(&sim, request(Some(tampered))).await, refused);
+    // Signed by a certificate that does not chain to the CPx CA.
+    let rogue_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, insi_sim::pki::PS_ID);
+    let rogue_cert = params.self_signed(&rogue_key).unwrap().pem();
+    let rogue = RsaSoftwareSigner::from_pem(&rogue_key.serialize_pem(), &rogue_cert).unwrap();
+    let foreign = assertion(&rogue_cert, now).sign(&rogue).unwrap();
+    assert_eq!(ask(&sim, request(Some(foreign))).await, refused);
+    // Too old, and from the future.
+    let old = now - jiff::SignedDuration::from_hours(2);
+    let stale = assertion(&ps.cert_pem, old).sign(&signer).unwrap();
+    assert_eq!(ask(&sim, request(Some(stale))).await, refused);
+    let future = now + jiff::SignedDuration::from_mins(30);
+    let ahead = assertion(&ps.cert_pem, future).sign(&signer).unwrap();
+    assert_eq!(ask(&sim, request(Some(ahead))).await, refused);
+    // A NameQualifier that is not a card type, and a NameID that is not the certificate's CN.
+    let mut odd = assertion(&ps.cert_pem, now);
+    odd.name_qualifier = "PSC".into();
+    assert_eq!(
+        ask(&sim, request(Some(odd.sign(&signer).unwrap()))).await,
+        refused
+    );
+    let mut other = assertion(&ps.cert_pem, now);
+    other.name_id = "899900000099".into();
+    assert_eq!(
+        ask(&sim, request(Some(other.sign(&signer).unwrap()))).await,
+        refused
+    );
+
+    // The fault says why.
+    let c = client(sim.ca_pem(), None);
+    let (_, text) = post(&c, &sim.cpx_url().unwrap(), request(None), &[])
+        .await
+        .unwrap();
+    assert!(text.contains("no saml:Assertion"), "{text}");
+
+    // The mTLS host of the same process still needs its client certificate.
+    assert!(
+        post(&c, &sim.url().unwrap(), request(None), &[])
+            .await
+            .is_err()
+    );
+    sim.shutdown().await;
+}
