@@ -109,8 +109,9 @@ fn tls_advice(failure: &TlsFailure) -> String {
                 .unwrap_or_default()
         ),
         TlsFailure::ClientCertificateRefused { alert } => format!(
-            "the server refused your client certificate ({alert}): check it with \
-             `insi-bench cert inspect` (issuer, validity, key usage)"
+            "the server refused your client certificate ({alert}): most often it was not \
+             issued by a CA the server trusts (INSi: IGC-Santé establishment certificates \
+             only); check it with `insi-bench cert inspect` (issuer, validity, key usage)"
         ),
         TlsFailure::ServerUntrusted => "the server's certificate does not chain to your CA \
             bundle (--ca): for the real service use the IGC-Santé ELEMENTAIRE root and \

@@ -1,0 +1,354 @@
+//! What `search` and `verify` share: connection flags, configuration layering (file < env vars
+//! < flags), the `sim` environment (the embedded simulator, started here: the client never
+//! depends on the simulator), the PKCS#12 password (env var or no-echo prompt, never a flag),
+//! and the JSON shapes of attempts and faults.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use insi_client::config::{self, Credentials, Layer, NetworkLayer, Settings, TlsLayer};
+use insi_client::{
+    Attempt, AttemptOutcome, ClientIdentity, Environment, Guard, HttpTransport, InsiClient, Origin,
+    TlsSetup,
+};
+use serde::Serialize;
+
+/// Flags of every command that calls INSi.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectArgs {
+    /// Target: sim (embedded simulator, default), qualif-mtls, qualif-cpx, prod-mtls, prod-cpx,
+    /// or an https:// URL.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Configuration file (default: $INSI_BENCH_CONFIG, else ~/.config/insi-bench/config.toml
+    /// when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Client certificate (PEM, may include the chain and the key).
+    #[arg(long, value_name = "FILE", conflicts_with = "p12")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Client certificate and key as PKCS#12; the password comes from the environment variable
+    /// named by --p12-password-env, or a no-echo prompt.
+    #[arg(long, value_name = "FILE")]
+    pub p12: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password [default: INSI_BENCH_P12_PASSWORD].
+    #[arg(long, value_name = "VAR")]
+    pub p12_password_env: Option<String>,
+    /// CA bundle (PEM or DER) trusted for the server, and nothing else.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// CNDA authorisation number sent as ContexteLPS/LPS/IDAM.
+    #[arg(long, value_name = "IDAM")]
+    pub idam: Option<String>,
+    /// Emetteur (default: the OU of the client certificate).
+    #[arg(long, value_name = "ID")]
+    pub emetteur: Option<String>,
+    /// Timeout of one HTTP exchange, in seconds [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Deadline of the whole search, retries included, in seconds [default: 60].
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<f64>,
+    /// Retries of transport errors and desir_1020 [default: 2].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Allow test identities, test OIDs or the runner against production.
+    #[arg(long)]
+    pub i_know_this_is_production: bool,
+    /// Write every attempt's raw request and response, and trace.json, into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+}
+
+/// A connected client, with the embedded simulator kept alive as long as it.
+pub struct Connection {
+    pub client: InsiClient<HttpTransport>,
+    _sim: Option<insi_sim::embedded::EmbeddedSim>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+fn env_lookup(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+/// Merges the configuration sources into settings.
+pub fn settings(args: &ConnectArgs) -> anyhow::Result<Settings> {
+    let file = match args
+        .config
+        .clone()
+        .or_else(|| env_lookup(config::CONFIG_ENV).map(PathBuf::from))
+    {
+        Some(path) => Layer::from_file(&path)?,
+        None => match config::default_config_path(env_lookup).filter(|p| p.exists()) {
+            Some(path) => Layer::from_file(&path)?,
+            None => Layer::default(),
+        },
+    };
+    let flags = Layer {
+        env: args.env.clone(),
+        emetteur: args.emetteur.clone(),
+        lps: config::LpsLayer {
+            idam: args.idam.clone(),
+            ..Default::default()
+        },
+        tls: TlsLayer {
+            ca: args.ca.clone(),
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+            p12: args.p12.clone(),
+            p12_password_env: args.p12_password_env.clone(),
+        },
+        network: NetworkLayer {
+            timeout_secs: args.timeout,
+            deadline_secs: args.deadline,
+            retries: args.retries,
+        },
+    };
+    Ok(file
+        .merge(Layer::from_env(env_lookup)?)
+        .merge(flags)
+        .resolve()?)
+}
+
+/// Builds the client for the configured environment; starts the simulator for `sim`.
+pub fn connect(
+    args: &ConnectArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<Connection> {
+    let settings = settings(args)?;
+    let guard = Guard {
+        production: settings.environment.is_production(),
+        acknowledged: args.i_know_this_is_production,
+        origin: Origin::Interactive,
+    };
+    let (url, ca, identity, sim, default_idam) = match &settings.environment {
+        Environment::Sim => {
+            let sim = runtime
+                .block_on(insi_sim::embedded::start(Default::default()))
+                .context("cannot start the embedded simulator")?;
+            let ca = match &settings.ca {
+                Some(path) => insi_client::cert::read_ca_bundle(path)?,
+                None => insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "simulator CA")?,
+            };
+            let identity = match load_identity(&settings.credentials)? {
+                Some(identity) => identity,
+                None => ClientIdentity::from_pem(sim.client_identity_pem().as_bytes())?,
+            };
+            (
+                sim.url()
+                    .context("the embedded simulator has no mTLS host")?,
+                ca,
+                Some(identity),
+                Some(sim),
+                Some(insi_sim::server::DEFAULT_IDAM.to_owned()),
+            )
+        }
+        env => {
+            let url = env.url().unwrap_or_default().to_owned();
+            let Some(ca_path) = &settings.ca else {
+                bail!(
+                    "no CA bundle: give --ca (or [tls] ca in the configuration). INSi's servers \
+                     chain to IGC-Santé ELEMENTAIRE; docs/client.md says where to get the \
+                     certificates"
+                );
+            };
+            let ca = insi_client::cert::read_ca_bundle(ca_path)?;
+            let identity = load_identity(&settings.credentials)?;
+            if identity.is_none() && env.auth_mode() == insi_client::AuthMode::Mtls {
+                bail!(
+                    "{} needs an establishment certificate: give --cert and --key, or --p12",
+                    env
+                );
+            }
+            if env.auth_mode() == insi_client::AuthMode::Cpx {
+                bail!(
+                    "{env}: CPx mode needs a card (or a software key) to sign the PS assertion; \
+                     the card module is not wired into the CLI yet (see docs/client.md)"
+                );
+            }
+            (url, ca, identity, None, None)
+        }
+    };
+    let leaf_info = identity
+        .as_ref()
+        .map(|id| insi_client::inspect_der(id.leaf(), "client certificate", jiff::Timestamp::now()))
+        .transpose()?;
+    let emetteur = settings
+        .emetteur
+        .clone()
+        .or_else(|| leaf_info.as_ref().and_then(|r| r.ou.clone()))
+        .context(
+            "no Emetteur: give --emetteur, or use a client certificate whose OU is the \
+             structure identifier",
+        )?;
+    let idam = settings
+        .lps
+        .idam
+        .clone()
+        .or(default_idam)
+        .context("no IDAM: give --idam or set [lps] idam (your CNDA authorisation number)")?;
+    let instance = match (&settings.lps.instance, sim.is_some()) {
+        (Some(instance), _) => instance.clone(),
+        (None, true) => uuid::Uuid::new_v4().to_string(),
+        (None, false) => bail!(
+            "no instance UUID in the configuration: run `insi-bench config init` once and keep \
+             the file (the instance identifies this installation)"
+        ),
+    };
+    let caller = insi_soap::Caller {
+        idam,
+        lps_version: settings.lps.version.clone(),
+        instance,
+        nom: settings.lps.nom.clone(),
+        emetteur,
+    };
+    let transport = HttpTransport::new(TlsSetup { ca, identity }, settings.policy.call_timeout)
+        .map_err(anyhow::Error::msg)?;
+    let mut client = InsiClient::new(transport, url, caller)
+        .with_policy(settings.policy)
+        .with_guard(guard);
+    if let Some(not_after) = leaf_info
+        .as_ref()
+        .and_then(|r| r.not_after.parse::<jiff::Timestamp>().ok())
+    {
+        client = client.with_client_not_after(not_after);
+    }
+    Ok(Connection { client, _sim: sim })
+}
+
+fn load_identity(credentials: &Credentials) -> anyhow::Result<Option<ClientIdentity>> {
+    Ok(match credentials {
+        Credentials::None => None,
+        Credentials::Pem { cert, key } => {
+            Some(ClientIdentity::from_pem_files(cert, key.as_deref())?)
+        }
+        Credentials::Pkcs12 { path, password_env } => {
+            let password = crate::prompt::password(password_env, path)?;
+            Some(ClientIdentity::from_pkcs12_file(path, &password)?)
+        }
+    })
+}
+
+/// One attempt in JSON: `{"prenom":"OLA","cr":"01","ms":1.2,…}`.
+#[derive(Debug, Serialize)]
+pub struct AttemptJson {
+    pub prenom: String,
+    pub cog: bool,
+    pub retry: u32,
+    pub cr: Option<String>,
+    pub fault: Option<String>,
+    pub error: Option<String>,
+    pub http_status: Option<u16>,
+    pub ms: f64,
+}
+
+impl From<&Attempt> for AttemptJson {
+    fn from(a: &Attempt) -> Self {
+        let (cr, fault, error) = match &a.outcome {
+            AttemptOutcome::Cr { code } => (Some(code.clone()), None, None),
+            AttemptOutcome::Fault { code } => (None, Some(code.clone()), None),
+            AttemptOutcome::Transport { error } => (None, None, Some(error.clone())),
+        };
+        AttemptJson {
+            prenom: a.prenom.clone(),
+            cog: a.with_cog,
+            retry: a.retry,
+            cr,
+            fault,
+            error,
+            http_status: a.http_status,
+            ms: (a.ms() * 1000.0).round() / 1000.0,
+        }
+    }
+}
+
+/// A fault in JSON: the decoded fault (the same fields as `decode`) plus our advice.
+#[derive(Debug, Serialize)]
+pub struct FaultJson<'a> {
+    #[serde(flatten)]
+    pub fault: &'a insi_soap::Fault,
+    pub advice: Option<&'static str>,
+}
+
+impl<'a> FaultJson<'a> {
+    pub fn new(fault: &'a insi_soap::Fault) -> Self {
+        FaultJson {
+            fault,
+            advice: insi_client::fault_advice(insi_client::fault_code(fault)),
+        }
+    }
+}
+
+/// A failure without a SOAP answer, in JSON.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson {
+    pub message: String,
+    pub advice: String,
+}
+
+impl From<&insi_client::ClientError> for ErrorJson {
+    fn from(e: &insi_client::ClientError) -> Self {
+        ErrorJson {
+            message: e.to_string(),
+            advice: e.advice(),
+        }
+    }
+}
+
+/// Prints attempts for people.
+pub fn print_attempts(attempts: &[Attempt]) {
+    println!("attempts:");
+    for a in attempts {
+        let what = match &a.outcome {
+            AttemptOutcome::Cr { code } => format!("CR {code}"),
+            AttemptOutcome::Fault { code } => format!("fault {code}"),
+            AttemptOutcome::Transport { error } => format!("error: {error}"),
+        };
+        println!(
+            "  {:>2}. {:<30} {:<5}{}  {:>8.1} ms  {what}",
+            a.index + 1,
+            a.prenom,
+            if a.with_cog { "+COG" } else { "" },
+            if a.retry > 0 {
+                format!(" (retry {})", a.retry)
+            } else {
+                String::new()
+            },
+            a.ms()
+        );
+    }
+}
+
+/// Writes the trace when `--trace-dir` was given.
+pub fn write_trace(args: &ConnectArgs, trace: &insi_client::Trace) -> anyhow::Result<()> {
+    if let Some(dir) = &args.trace_dir {
+        let files = trace
+            .write_to_dir(dir)
+            .with_context(|| format!("cannot write the trace into {}", dir.display()))?;
+        eprintln!("trace: {} files written to {}", files.len(), dir.display());
+    }
+    Ok(())
+}
+
+/// A client error refused before sending, with its advice, for the exit-2 path.
+pub fn with_advice(e: insi_client::ClientError) -> anyhow::Error {
+    anyhow::anyhow!("{e}\n  advice: {}", e.advice())
+}
+
+/// A multi-thread runtime for one command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
