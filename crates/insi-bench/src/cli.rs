@@ -45,4 +45,6 @@ pub enum Command {
     /// Run the INSi simulator (mTLS/CPx hosts, personas, synthetic population, faults).
     #[command(subcommand)]
     Sim(cmd::sim::SimCommand),
+    /// Replay a test package (the embedded simulator by default) and write the reports.
+    Run(cmd::run::Args),
 }

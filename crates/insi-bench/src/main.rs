@@ -13,6 +13,8 @@ mod cmd;
 mod output;
 mod package;
 mod prompt;
+mod report;
+mod runner;
 
 use std::process::ExitCode;
 

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod nir;
 pub mod normalize;
 pub mod package;
+pub mod run;
 pub mod search;
 pub mod sim;
 pub mod verify;
@@ -24,5 +25,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(command) => search::run(command, cli.json),
         Command::Verify(args) => verify::run(args, cli.json),
         Command::Sim(command) => sim::run(command, cli.json),
+        Command::Run(args) => run::run(&args, cli.json),
     }
 }

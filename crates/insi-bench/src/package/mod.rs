@@ -6,4 +6,4 @@
 pub mod load;
 pub mod model;
 
-pub use load::load;
+pub use load::{Package, load};
