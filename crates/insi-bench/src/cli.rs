@@ -28,6 +28,8 @@ pub enum Command {
     Nir(cmd::nir::NirCommand),
     /// Normalise a nom de naissance or a list of prénoms the way INSi requires.
     Normalize(cmd::normalize::Args),
+    /// Decode INSi response files (RESULTAT or SOAP Fault), e.g. CNDA-injected responses.
+    Decode(cmd::decode::Args),
     /// Work with test packages (check one without running it).
     #[command(subcommand)]
     Package(cmd::package::PackageCommand),

@@ -292,13 +292,7 @@ fn ins_number(
         date_fin,
     };
     if let Err(why) = number.matricule() {
-        sc.warn(
-            id_at,
-            format!(
-                "{name} matricule {}: {why}",
-                number.id_individu.num_identifiant
-            ),
-        );
+        sc.warn(id_at, format!("{name}: {why}"));
     }
     Ok(number)
 }

@@ -7,6 +7,7 @@ use crate::cli::{Cli, Command};
 pub mod cert;
 pub mod config;
 pub mod connect;
+pub mod decode;
 pub mod nir;
 pub mod normalize;
 pub mod package;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Nir(command) => nir::run(command, cli.json),
         Command::Normalize(args) => normalize::run(&args, cli.json),
+        Command::Decode(args) => decode::run(&args, cli.json),
         Command::Package(command) => package::run(command, cli.json),
         Command::Cert(command) => cert::run(command, cli.json),
         Command::Config(command) => config::run(command, cli.json),
