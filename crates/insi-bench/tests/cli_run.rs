@@ -244,3 +244,71 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `--target` pointing at a standalone `sim serve` (committed test PKI) gives the same outcome
+/// as the embedded default.
+#[test]
+fn standalone_simulator_target_gives_the_same_outcome() {
+    use std::io::{BufRead, BufReader};
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut server = StdCommand::new(assert_cmd::cargo::cargo_bin("insi-bench"))
+        .current_dir(&workspace)
+        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sim serve");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("banner");
+    let _server = Kill(server);
+    let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let url = banner["urls"][0][0].as_str().expect("url").to_owned();
+
+    let embedded = tempfile::tempdir().expect("tempdir");
+    let standalone = tempfile::tempdir().expect("tempdir");
+    for (dir, target) in [(&embedded, "sim"), (&standalone, url.as_str())] {
+        let out = insi_bench()
+            .current_dir(&workspace)
+            .args(["run", "--no-progress", "--target", target, "--report-dir"])
+            .arg(dir.path())
+            .arg(public_package())
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let a = read_json(&embedded.path().join("report.json"));
+    let b = read_json(&standalone.path().join("report.json"));
+    assert_eq!(b["target"], url.as_str());
+    assert_eq!(statuses(&a), statuses(&b));
+    // Same answers, call by call (message ids and timings aside).
+    let calls = |r: &Value| -> Vec<(Value, Value, Value)> {
+        r["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .flat_map(|c| {
+                c["outcome"]["attempts"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| (a["prenom"].clone(), a["cr"].clone(), a["fault"].clone()))
+            })
+            .collect()
+    };
+    assert_eq!(calls(&a), calls(&b));
+}
