@@ -360,6 +360,20 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(p) = &self.pcscd
+        {
+            // A failing test gets the APDU log of its reader: pcscd runs with `-a`.
+            let log = p.log();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!(
+                "--- last lines of the private pcscd log ({}) ---",
+                p.dir.display()
+            );
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
         let _current = CURRENT.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = self.pcscd.take() {
             p.release(self.slot);
