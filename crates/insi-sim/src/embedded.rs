@@ -34,6 +34,8 @@ pub struct EmbeddedConfig {
     pub chaos: ChaosConfig,
     pub injections: Vec<Injection>,
     pub body_limit: usize,
+    /// Cut-off for a slow TLS handshake, slow request headers and a slow body (10 s).
+    pub slow_client_timeout: std::time::Duration,
 }
 
 impl Default for EmbeddedConfig {
@@ -48,6 +50,7 @@ impl Default for EmbeddedConfig {
             chaos: ChaosConfig::default(),
             injections: Vec::new(),
             body_limit: 64 * 1024,
+            slow_client_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -95,6 +98,9 @@ pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedSim, SimError> {
     sim.chaos = config.chaos;
     sim.injections = config.injections;
     sim.body_limit = config.body_limit;
+    sim.handshake_timeout = config.slow_client_timeout;
+    sim.header_timeout = config.slow_client_timeout;
+    sim.body_timeout = config.slow_client_timeout;
     let path = sim.path.clone();
     let server = RunningServer::start(sim, store).await?;
     Ok(EmbeddedSim { server, pki, path })

@@ -509,3 +509,61 @@ async fn response_styles() {
         sim.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sim = sim(EmbeddedConfig {
+        slow_client_timeout: Duration::from_millis(300),
+        ..EmbeddedConfig::default()
+    })
+    .await;
+    let addr = sim.server().addr(insi_sim::tls::HostMode::Mtls).unwrap();
+
+    // Connects and never starts the TLS handshake: closed after the handshake timeout.
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("server should close a silent connection")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+
+    // Completes the handshake, sends half a request line, then stalls: closed too.
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from_pem_slice(sim.ca_pem().as_bytes()).unwrap())
+        .unwrap();
+    let chain: Vec<_> =
+        rustls_pki_types::CertificateDer::pem_slice_iter(sim.client().chain_pem().as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key =
+        rustls_pki_types::PrivateKeyDer::from_pem_slice(sim.client().key_pem.as_bytes()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)
+    .unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    tls.write_all(b"POST /lps HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut out)).await;
+    assert!(
+        read.is_ok(),
+        "server should close a connection whose headers never end"
+    );
+    sim.shutdown().await;
+}
