@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use ins::{CodeCr, Oid, Traits};
 use insi_soap::{
-    CallIds, Caller, Fault, RawAssertion, RecSansVitale, Request, Response, Resultat,
-    decode_response,
+    CallIds, Caller, Fault, RecSansVitale, Request, Response, Resultat, decode_response,
 };
 
 use crate::assertion::AssertionProvider;
@@ -274,7 +273,7 @@ impl<T: Transport> InsiClient<T> {
         );
         if let Some(provider) = &self.assertions {
             match provider.assertion() {
-                Ok(assertion) => request = request.with_assertion(RawAssertion::new(assertion)),
+                Ok(assertion) => request = request.with_assertion(assertion),
                 Err(e) => {
                     return (
                         Outcome::Failed(ClientError::Setup(format!("PS assertion: {e}"))),

@@ -65,7 +65,9 @@ mod trace;
 mod transport;
 mod verify;
 
-pub use assertion::{AssertionError, AssertionProvider};
+pub use assertion::{
+    AssertionError, AssertionProvider, DEFAULT_ASSERTION_VALIDITY, SignedAssertions,
+};
 pub use cert::{CertError, CertificateFile, ClientIdentity, FileFormat, Password};
 pub use client::{InsiClient, Outcome, SearchReport, VerifyReport, fault_code};
 pub use env::{AuthMode, Environment, EnvironmentError};

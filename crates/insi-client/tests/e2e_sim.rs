@@ -400,3 +400,125 @@ async fn verification_verdicts() {
     assert_eq!(missing.verdict, Verdict::Introuvable);
     sim.shutdown().await;
 }
+
+/// Counts signatures, to check the assertion cache.
+struct CountingSigner {
+    inner: xmldsig::RsaSoftwareSigner,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl xmldsig::Signer for CountingSigner {
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, xmldsig::SignError> {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.sign(data)
+    }
+    fn certificate_der(&self) -> &[u8] {
+        self.inner.certificate_der()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpx_mode_with_a_software_key() {
+    use insi_client::SignedAssertions;
+    use insi_soap::PsAttributes;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let sim = start(EmbeddedConfig {
+        mtls: false,
+        cpx: true,
+        ..EmbeddedConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = sim.cpx_url().unwrap();
+    let ps = sim.pki().cpx_ps.clone();
+    let attributes = PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    };
+    let cpx_client = |provider: Option<Arc<dyn insi_client::AssertionProvider>>| {
+        let tls = TlsSetup {
+            ca: insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "ca").unwrap(),
+            identity: None,
+        };
+        let mut caller = caller(insi_sim::server::DEFAULT_IDAM);
+        caller.emetteur = insi_sim::pki::PS_ID.into();
+        let c = InsiClient::new(
+            HttpTransport::new(tls, Duration::from_secs(5)).unwrap(),
+            url.clone(),
+            caller,
+        )
+        .with_policy(fast_policy());
+        match provider {
+            Some(p) => c.with_assertions(p),
+            None => c,
+        }
+    };
+    let adrun = traits("ADRUN", "ZOE", "F", "1975-12-31", None);
+
+    let count = Arc::new(AtomicUsize::new(0));
+    let signer = CountingSigner {
+        inner: xmldsig::RsaSoftwareSigner::from_pem(&ps.key_pem, &ps.cert_pem).unwrap(),
+        count: count.clone(),
+    };
+    let c = cpx_client(Some(Arc::new(SignedAssertions::new(
+        signer,
+        attributes.clone(),
+    ))));
+    for _ in 0..3 {
+        let r = c.search(&adrun, Strategy::Cnda).await.unwrap();
+        assert_eq!(resultat(&r).cr, CodeCr::Ok, "{:?}", r.outcome);
+        let request = String::from_utf8(r.trace.attempts[0].request.clone()).unwrap();
+        assert!(request.contains("Security") && request.contains("SignatureValue"));
+    }
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "one signature per validity window"
+    );
+
+    let count = Arc::new(AtomicUsize::new(0));
+    let signer = CountingSigner {
+        inner: xmldsig::RsaSoftwareSigner::from_pem(&ps.key_pem, &ps.cert_pem).unwrap(),
+        count: count.clone(),
+    };
+    let every_call =
+        SignedAssertions::new(signer, attributes.clone()).with_validity(Duration::ZERO);
+    let c = cpx_client(Some(Arc::new(every_call)));
+    for _ in 0..2 {
+        c.search(&adrun, Strategy::Cnda).await.unwrap();
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+
+    // No assertion, or one signed by a key the CPx CA never certified: refused by the service.
+    let r = cpx_client(None)
+        .search(&adrun, Strategy::Cnda)
+        .await
+        .unwrap();
+    assert!(matches!(r.outcome, Outcome::Fault(_)), "{:?}", r.outcome);
+    let rogue_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, insi_sim::pki::PS_ID);
+    let rogue_cert = params.self_signed(&rogue_key).unwrap();
+    let rogue = xmldsig::RsaSoftwareSigner::from_pem(&rogue_key.serialize_pem(), &rogue_cert.pem())
+        .unwrap();
+    let r = cpx_client(Some(Arc::new(SignedAssertions::new(rogue, attributes))))
+        .search(&adrun, Strategy::Cnda)
+        .await
+        .unwrap();
+    let Outcome::Fault(f) = &r.outcome else {
+        panic!("{:?}", r.outcome)
+    };
+    assert_eq!(
+        r.trace.attempts.len(),
+        1,
+        "assertion faults are not retried"
+    );
+    assert!(f.erreur.is_some(), "{f:?}");
+    sim.shutdown().await;
+}
