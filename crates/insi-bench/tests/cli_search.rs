@@ -377,3 +377,24 @@ fn production_guard_refuses_test_identities() {
     assert!(stderr.contains("public test identity ADRUN"), "{stderr}");
     assert!(stderr.contains("--i-know-this-is-production"), "{stderr}");
 }
+
+#[test]
+fn cpx_mode_signs_a_ps_assertion() {
+    let mut args = traits("TCHITCHI", "OLA CATARINA", "F", "1936-06-21");
+    args.extend(["--auth", "cpx"]);
+    let (code, v) = search(&args);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["cr"], "00");
+    assert_eq!(
+        attempts(&v),
+        [att("OLA", false, "01"), att("CATARINA", false, "00")]
+    );
+    // A PS key the simulator's CPx CA never certified (testdata/pki is another PKI).
+    let mut args = traits("ADRUN", "ZOE", "F", "1975-12-31");
+    let (key, cert) = (pki("cpx-ps.key"), pki("cpx-ps.pem"));
+    args.extend(["--auth", "cpx", "--ps-key", &key, "--ps-cert", &cert]);
+    let (code, v) = search(&args);
+    assert_eq!(code, 1);
+    assert_eq!(v["fault"]["erreur"]["code"], "insisim_assertion");
+    assert!(v["fault"]["advice"].as_str().unwrap().contains("CPx CA"));
+}

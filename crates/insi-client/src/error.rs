@@ -142,6 +142,11 @@ pub fn fault_advice(code: &str) -> Option<&'static str> {
             "the service is temporarily unavailable; it was retried with backoff, try again \
              later"
         }
+        "insisim_assertion" => {
+            "the PS assertion was refused (the simulator's code; the real service's is not \
+             public): the signature certificate must chain to the CPx CA the service trusts and \
+             the assertion must be fresh"
+        }
         "insi_102" => {
             "technical error of the trait search on the service side; try again later (CNDA \
              2.03 cas 3 expects this answer)"

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use insi_client::config::{self, Credentials, Layer, NetworkLayer, Settings, TlsLayer};
 use insi_client::{
-    Attempt, AttemptOutcome, ClientIdentity, Environment, Guard, HttpTransport, InsiClient, Origin,
-    TlsSetup,
+    Attempt, AttemptOutcome, AuthMode, ClientIdentity, Environment, Guard, HttpTransport,
+    InsiClient, Origin, TlsSetup,
 };
 use serde::Serialize;
 
@@ -55,6 +55,26 @@ pub struct ConnectArgs {
     /// Retries of transport errors and desir_1020 [default: 2].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
+    /// Authentication: mtls (establishment certificate) or cpx (PS assertion). Default: the
+    /// environment's (cpx for qualif-cpx/prod-cpx, else mtls).
+    #[arg(long, value_parser = ["mtls", "cpx"])]
+    pub auth: Option<String>,
+    /// CPx with a software key: the PS signature private key (PEM PKCS#8, RSA). For tests and
+    /// demos; with `--env sim --auth cpx` the simulator's test PS key is used by default.
+    #[arg(long, value_name = "FILE", requires = "ps_cert")]
+    pub ps_key: Option<PathBuf>,
+    /// CPx with a software key: the PS signature certificate (PEM).
+    #[arg(long, value_name = "FILE", requires = "ps_key")]
+    pub ps_cert: Option<PathBuf>,
+    /// identifiantFacturation of the PS assertion (FINESS/SIRET or AM billing number).
+    #[arg(long, value_name = "ID")]
+    pub facturation: Option<String>,
+    /// secteurActivite of the PS assertion (e.g. SA05).
+    #[arg(long, value_name = "CODE")]
+    pub secteur: Option<String>,
+    /// codeSpecialiteAMO of the PS assertion (physicians only).
+    #[arg(long, value_name = "CODE")]
+    pub specialite: Option<String>,
     /// Allow test identities, test OIDs or the runner against production.
     #[arg(long)]
     pub i_know_this_is_production: bool,
@@ -131,26 +151,51 @@ pub fn connect(
         acknowledged: args.i_know_this_is_production,
         origin: Origin::Interactive,
     };
-    let (url, ca, identity, sim, default_idam) = match &settings.environment {
+    let auth = match args.auth.as_deref() {
+        Some("mtls") => AuthMode::Mtls,
+        Some("cpx") => AuthMode::Cpx,
+        Some(other) => bail!("unknown --auth '{other}': use mtls or cpx"),
+        None => settings.environment.auth_mode(),
+    };
+    let (url, ca, identity, sim, default_idam, sim_ps) = match &settings.environment {
         Environment::Sim => {
+            let config = insi_sim::embedded::EmbeddedConfig {
+                mtls: auth == AuthMode::Mtls,
+                cpx: auth == AuthMode::Cpx,
+                ..Default::default()
+            };
             let sim = runtime
-                .block_on(insi_sim::embedded::start(Default::default()))
+                .block_on(insi_sim::embedded::start(config))
                 .context("cannot start the embedded simulator")?;
             let ca = match &settings.ca {
                 Some(path) => insi_client::cert::read_ca_bundle(path)?,
                 None => insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "simulator CA")?,
             };
-            let identity = match load_identity(&settings.credentials)? {
-                Some(identity) => identity,
-                None => ClientIdentity::from_pem(sim.client_identity_pem().as_bytes())?,
+            let (url, identity, sim_ps) = match auth {
+                AuthMode::Mtls => {
+                    let identity = match load_identity(&settings.credentials)? {
+                        Some(identity) => identity,
+                        None => ClientIdentity::from_pem(sim.client_identity_pem().as_bytes())?,
+                    };
+                    let url = sim
+                        .url()
+                        .context("the embedded simulator has no mTLS host")?;
+                    (url, Some(identity), None)
+                }
+                AuthMode::Cpx => {
+                    let url = sim
+                        .cpx_url()
+                        .context("the embedded simulator has no CPx host")?;
+                    (url, None, Some(sim.pki().cpx_ps.clone()))
+                }
             };
             (
-                sim.url()
-                    .context("the embedded simulator has no mTLS host")?,
+                url,
                 ca,
-                Some(identity),
+                identity,
                 Some(sim),
                 Some(insi_sim::server::DEFAULT_IDAM.to_owned()),
+                sim_ps,
             )
         }
         env => {
@@ -163,30 +208,31 @@ pub fn connect(
                 );
             };
             let ca = insi_client::cert::read_ca_bundle(ca_path)?;
-            let identity = load_identity(&settings.credentials)?;
-            if identity.is_none() && env.auth_mode() == insi_client::AuthMode::Mtls {
-                bail!(
-                    "{} needs an establishment certificate: give --cert and --key, or --p12",
-                    env
-                );
-            }
-            if env.auth_mode() == insi_client::AuthMode::Cpx {
-                bail!(
-                    "{env}: CPx mode needs a card (or a software key) to sign the PS assertion; \
-                     the card module is not wired into the CLI yet (see docs/client.md)"
-                );
-            }
-            (url, ca, identity, None, None)
+            let identity = match auth {
+                AuthMode::Mtls => Some(load_identity(&settings.credentials)?.with_context(|| {
+                    format!(
+                        "{env} needs an establishment certificate: give --cert and --key, or --p12"
+                    )
+                })?),
+                AuthMode::Cpx => None,
+            };
+            (url, ca, identity, None, None, None)
         }
+    };
+    let assertions = match auth {
+        AuthMode::Mtls => None,
+        AuthMode::Cpx => Some(assertion_provider(args, sim_ps.as_ref())?),
     };
     let leaf_info = identity
         .as_ref()
         .map(|id| insi_client::inspect_der(id.leaf(), "client certificate", jiff::Timestamp::now()))
         .transpose()?;
+    // Emetteur: the certificate OU in mTLS mode, the PS identifier in CPx mode (§2.3).
     let emetteur = settings
         .emetteur
         .clone()
         .or_else(|| leaf_info.as_ref().and_then(|r| r.ou.clone()))
+        .or_else(|| assertions.as_ref().map(|(_, ps_id)| ps_id.clone()))
         .context(
             "no Emetteur: give --emetteur, or use a client certificate whose OU is the \
              structure identifier",
@@ -217,6 +263,9 @@ pub fn connect(
     let mut client = InsiClient::new(transport, url, caller)
         .with_policy(settings.policy)
         .with_guard(guard);
+    if let Some((provider, _)) = assertions {
+        client = client.with_assertions(provider);
+    }
     if let Some(not_after) = leaf_info
         .as_ref()
         .and_then(|r| r.not_after.parse::<jiff::Timestamp>().ok())
@@ -224,6 +273,60 @@ pub fn connect(
         client = client.with_client_not_after(not_after);
     }
     Ok(Connection { client, _sim: sim })
+}
+
+/// The CPx assertion provider: a software key from `--ps-key/--ps-cert`, or the simulator's
+/// test PS certificate. Returns it with the PS identifier (the certificate CN). A real card is
+/// plugged in by the card module through the same `xmldsig::Signer` trait.
+fn assertion_provider(
+    args: &ConnectArgs,
+    sim_ps: Option<&insi_sim::pki::Credential>,
+) -> anyhow::Result<(std::sync::Arc<dyn insi_client::AssertionProvider>, String)> {
+    let (key_pem, cert_pem) = match (&args.ps_key, &args.ps_cert, sim_ps) {
+        (Some(key), Some(cert), _) => (
+            zeroize::Zeroizing::new(
+                std::fs::read_to_string(key)
+                    .with_context(|| format!("cannot read {}", key.display()))?,
+            ),
+            std::fs::read_to_string(cert)
+                .with_context(|| format!("cannot read {}", cert.display()))?,
+        ),
+        (None, None, Some(ps)) => (ps.key_pem.clone(), ps.cert_pem.clone()),
+        (None, None, None) => bail!(
+            "CPx mode needs a PS signature key to sign the assertion: give --ps-key and \
+             --ps-cert (software key, for tests and demos); CPx cards are not wired into the CLI \
+             yet (docs/client.md)"
+        ),
+        _ => bail!("give both --ps-key and --ps-cert"),
+    };
+    let signer = xmldsig::RsaSoftwareSigner::from_pem(&key_pem, &cert_pem)
+        .map_err(|e| anyhow::anyhow!("PS signature key: {e}"))?;
+    let ps_file = insi_client::CertificateFile::parse(
+        xmldsig::Signer::certificate_der(&signer),
+        "PS certificate",
+        None,
+    )?;
+    let ps_id = insi_client::inspect(&ps_file, "PS certificate", jiff::Timestamp::now())?
+        .cn
+        .context("the PS certificate has no CN (the PS identifier)")?;
+    let sim_defaults = sim_ps.is_some();
+    let attributes = insi_soap::PsAttributes {
+        identifiant_facturation: match (&args.facturation, sim_defaults) {
+            (Some(id), _) => id.clone(),
+            (None, true) => "991130972".into(),
+            (None, false) => bail!("CPx mode needs --facturation (identifiantFacturation)"),
+        },
+        code_specialite_amo: args.specialite.clone(),
+        secteur_activite: match (&args.secteur, sim_defaults) {
+            (Some(s), _) => s.clone(),
+            (None, true) => "SA05".into(),
+            (None, false) => bail!("CPx mode needs --secteur (secteurActivite, e.g. SA05)"),
+        },
+    };
+    Ok((
+        std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
+        ps_id,
+    ))
 }
 
 fn load_identity(credentials: &Credentials) -> anyhow::Result<Option<ClientIdentity>> {
