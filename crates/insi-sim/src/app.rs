@@ -1,11 +1,11 @@
 //! The HTTP side: an axum Router with the SOAP endpoint (`POST /lps` by default) and a trivial
 //! `GET /health`, and the order in which a request is judged.
 //!
-//! Order (each step can end the request): body read (limit → 413, slow body → 408) → chaos
-//! reset → decode (malformed → fault) → operation from `wsa:Action` / content-type `action` →
-//! host authentication (mTLS CN → DESIR_560; CPx assertion) → IDAM allow-list (→ desir_550) →
-//! injection rules → chaos faults → persona faults → search → RESULTAT. Chaos latency is waited
-//! before the answer whatever it is.
+//! Order (each step can end the request): body read (limit → 413, slow body → 408) → decode
+//! (malformed → fault) → chaos draw (a reset drops the connection) → operation from
+//! `wsa:Action` / content-type `action` → host authentication (mTLS CN → DESIR_560; CPx
+//! assertion) → IDAM allow-list (→ desir_550) → injection rules → chaos faults → persona faults
+//! → search → RESULTAT. Chaos latency is waited before the answer whatever it is.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -88,15 +88,32 @@ async fn soap(State(state): State<Arc<AppState>>, request: Request) -> Response 
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
-    let trait_search_hint = bytes.windows(13).any(|w| w == b"RECSANSVITALE");
-    let fate = state.chaos.draw(trait_search_hint);
+    let limits = insi_soap::Limits {
+        max_bytes: state.body_limit,
+        ..insi_soap::Limits::DEFAULT
+    };
+    let (response, fate) = match insi_soap::decode_request_with(&bytes, limits) {
+        Err(e) => (
+            fault_response(FaultCode::Malformed, None, &e.to_string()),
+            state.chaos.draw(false),
+        ),
+        Ok(decoded) => {
+            let request = decoded.request;
+            let fate = state
+                .chaos
+                .draw(matches!(request.body, RequestBody::RecSansVitale(_)));
+            (
+                judge(&state, &conn, &parts.headers, &request, fate.fault),
+                fate,
+            )
+        }
+    };
     if fate.reset {
         tracing::debug!("chaos: connection reset");
         conn.reset.notify_one();
         // The connection task drops the connection; this future is dropped with it.
         std::future::pending::<()>().await;
     }
-    let response = judge(&state, &conn, &parts.headers, &bytes, fate.fault);
     if !fate.delay.is_zero() {
         tokio::time::sleep(fate.delay).await;
     }
@@ -134,17 +151,9 @@ fn judge(
     state: &AppState,
     conn: &ConnInfo,
     headers: &HeaderMap,
-    bytes: &[u8],
+    decoded: &insi_soap::Request,
     chaos_fault: Option<FaultCode>,
 ) -> Response {
-    let limits = insi_soap::Limits {
-        max_bytes: state.body_limit,
-        ..insi_soap::Limits::DEFAULT
-    };
-    let decoded = match insi_soap::decode_request_with(bytes, limits) {
-        Ok(d) => d.request,
-        Err(e) => return fault_response(FaultCode::Malformed, None, &e.to_string()),
-    };
     let mid = decoded.message_id.as_deref();
 
     // Operation: wsa:Action, and the content-type action when present; they must agree with
