@@ -49,4 +49,7 @@ pub enum Command {
     Sim(cmd::sim::SimCommand),
     /// Replay a test package (the embedded simulator by default) and write the reports.
     Run(cmd::run::Args),
+    /// Smart cards through PC/SC: list readers, read a CPx or a Vitale, emulate a card.
+    #[command(subcommand)]
+    Card(cmd::card::CardCommand),
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod card;
 pub mod cert;
 pub mod config;
 pub mod connect;
@@ -28,5 +29,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args, cli.json),
         Command::Sim(command) => sim::run(command, cli.json),
         Command::Run(args) => run::run(&args, cli.json),
+        Command::Card(command) => card::run(command, cli.json),
     }
 }
