@@ -11,6 +11,8 @@
 //!   timeout and the overall deadline; [`Guard`] refuses test material in production;
 //! - [`Environment`] names the targets; [`config::Layer`] reads the TOML file, `INSI_BENCH_*`
 //!   variables and flags into [`config::Settings`];
+//! - CPx mode: an [`AssertionProvider`] hands each request a signed PS assertion;
+//!   [`SignedAssertions`] is one over any `xmldsig::Signer` (card or software key);
 //! - [`inspect()`] reports on a certificate file (subject DN, validity, INSI-AUTO/INSI-MANU);
 //! - errors are [`ClientError`] / [`TransportError`], each with `advice()`, and
 //!   [`fault_advice`] for fault codes.
