@@ -289,11 +289,17 @@ pub fn acquire() -> Result<Session, HarnessError> {
     })
 }
 
-/// [`acquire`], or `None` after a loud message when pcscd/vpcd are not installed.
+/// Set (to anything but `0`) by `scripts/test`: a missing pcscd/vpcd fails instead of skipping,
+/// since the script installs them.
+pub const REQUIRE_ENV: &str = "INSI_BENCH_REQUIRE_PCSCD";
+
+/// [`acquire`], or `None` after a loud message when pcscd/vpcd are not installed (unless
+/// [`REQUIRE_ENV`] is set, then it panics).
 pub fn acquire_or_skip(test: &str) -> Option<Session> {
+    let required = std::env::var(REQUIRE_ENV).is_ok_and(|v| v != "0");
     match acquire() {
         Ok(s) => Some(s),
-        Err(e) if e.is_not_installed() => {
+        Err(e) if e.is_not_installed() && !required => {
             eprintln!("\n*** SKIPPED {test}: {e} ***\n*** the pcscd tier did NOT run ***\n");
             None
         }
