@@ -158,6 +158,27 @@ fn history_nia_and_corsica() {
     assert_eq!(v["ins"]["matricule"], "180032B020401");
     assert_eq!(v["ins"]["cle"], "23");
     assert_eq!(v["traits"]["lieu_naissance"], "2B020");
+    // CNDA 2.08 cas 1: INSHISTO identical to INSACTIF, kept as sent.
+    assert_eq!(v["ins_histo"][0]["matricule"], "180032B020401");
+
+    // CNDA 2.08 cas 2: history with a sex-digit change.
+    let (_, v) = search(&traits("HERMANN", "GATIEN", "M", "1981-03-24"));
+    assert_eq!(v["ins"]["matricule"], "1810363220456");
+    assert_eq!(v["ins_histo"][0]["matricule"], "2810363220456");
+
+    // CNDA 2.03 cas 2: Corsican COG sent on the first call with --strategy single.
+    let mut args = traits("ADRTROIS", "TOUSSAINT", "M", "1960-01-01");
+    args.extend(["--lieu", "2B020", "--strategy", "single"]);
+    let (_, v) = search(&args);
+    assert_eq!(v["ins"]["matricule"], "160012B020777");
+    assert_eq!(attempts(&v), [att("TOUSSAINT", true, "00")]);
+
+    // Two NESSI personas, told apart by first name, sex and birth date.
+    let (_, v) = search(&traits("NESSI", "NATHALIE", "F", "1977-07-14"));
+    assert_eq!(v["ins"]["matricule"], "2770763220829");
+    let (_, v) = search(&traits("NESSI", "MICHELANGELO ANTHONY", "M", "2010-08-07"));
+    assert_eq!(v["ins"]["matricule"], "1100863220830");
+    assert_eq!(attempts(&v).len(), 1);
 }
 
 #[test]
