@@ -32,8 +32,7 @@
 //!     ca: insi_client::cert::read_ca_bundle(Path::new("ca.pem"))?,
 //!     identity: Some(ClientIdentity::from_pem_files(Path::new("insi-auto.pem"), Some(Path::new("insi-auto.key")))?),
 //! };
-//! let transport = HttpTransport::new(tls, std::time::Duration::from_secs(10))
-//!     .map_err(insi_client::ClientError::Setup)?;
+//! let transport = HttpTransport::new(tls, std::time::Duration::from_secs(10))?;
 //! let caller = insi_soap::Caller {
 //!     idam: "XXXXXXXXXXXX".into(), lps_version: "1.0".into(),
 //!     instance: "636c9d43-1a19-5b8c-a8b1-ac43227cfe46".into(),

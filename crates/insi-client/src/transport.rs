@@ -15,7 +15,7 @@ use rustls::AlertDescription;
 use rustls_pki_types::CertificateDer;
 
 use crate::cert::ClientIdentity;
-use crate::error::{Phase, TlsFailure, TransportError};
+use crate::error::{ClientError, Phase, TlsFailure, TransportError};
 
 /// Responses larger than this are cut off: a RESULTAT is about 1 KB (the codec's own limit is
 /// 256 KiB).
@@ -62,15 +62,18 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     /// Builds the client. `call_timeout` bounds one exchange; connecting gets the same bound.
-    pub fn new(tls: TlsSetup, call_timeout: Duration) -> Result<HttpTransport, String> {
+    pub fn new(tls: TlsSetup, call_timeout: Duration) -> Result<HttpTransport, ClientError> {
+        let setup = |text: String| ClientError::Setup(text);
         if tls.ca.is_empty() {
-            return Err("no CA certificate given: pass the CA bundle with --ca".into());
+            return Err(setup(
+                "no CA certificate given: pass the CA bundle with --ca".into(),
+            ));
         }
         let mut roots = Vec::with_capacity(tls.ca.len());
         for der in &tls.ca {
             roots.push(
                 reqwest::Certificate::from_der(der)
-                    .map_err(|e| format!("CA bundle: unusable certificate: {e}"))?,
+                    .map_err(|e| setup(format!("CA bundle: unusable certificate: {e}")))?,
             );
         }
         let mut builder = reqwest::Client::builder()
@@ -85,12 +88,12 @@ impl HttpTransport {
             .user_agent(concat!("insi-bench/", env!("CARGO_PKG_VERSION")));
         if let Some(identity) = &tls.identity {
             let id = reqwest::Identity::from_pem(identity.pem())
-                .map_err(|e| format!("client certificate: unusable key or chain: {e}"))?;
+                .map_err(|e| setup(format!("client certificate: unusable key or chain: {e}")))?;
             builder = builder.identity(id);
         }
         let client = builder
             .build()
-            .map_err(|e| format!("cannot build the HTTPS client: {}", chain_text(&e)))?;
+            .map_err(|e| setup(format!("cannot build the HTTPS client: {}", chain_text(&e))))?;
         Ok(HttpTransport { client })
     }
 
@@ -246,7 +249,7 @@ mod tests {
     #[test]
     fn refuses_to_trust_nothing() {
         let err = HttpTransport::new(TlsSetup::default(), Duration::from_secs(1)).unwrap_err();
-        assert!(err.contains("--ca"), "{err}");
+        assert!(err.to_string().contains("--ca"), "{err}");
     }
 
     #[test]

@@ -258,8 +258,7 @@ pub fn connect(
         nom: settings.lps.nom.clone(),
         emetteur,
     };
-    let transport = HttpTransport::new(TlsSetup { ca, identity }, settings.policy.call_timeout)
-        .map_err(anyhow::Error::msg)?;
+    let transport = HttpTransport::new(TlsSetup { ca, identity }, settings.policy.call_timeout)?;
     let mut client = InsiClient::new(transport, url, caller)
         .with_policy(settings.policy)
         .with_guard(guard);
