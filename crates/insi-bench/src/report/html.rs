@@ -55,7 +55,7 @@ pub fn render(run: &Run<'_>) -> String {
             "<tr><td><a href=\"#{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
             escape(&case.title),
             badge(case),
-            escape(&attempts_line(case)),
+            escape(&calls_cell(case)),
             case.ms,
             id = escape(&case.id),
         );
@@ -66,6 +66,15 @@ pub fn render(run: &Run<'_>) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// The calls of a case, or what happened instead (a refusal sends nothing).
+fn calls_cell(case: &CaseResult) -> String {
+    if case.outcome.attempts.is_empty() {
+        case.outcome.summary()
+    } else {
+        attempts_line(case)
+    }
 }
 
 fn badge(case: &CaseResult) -> &'static str {
@@ -90,6 +99,13 @@ fn case_section(out: &mut String, case: &CaseResult) {
         escape(&case.title)
     );
     let _ = writeln!(out, "<p>Outcome: {}</p>", escape(&case.outcome.summary()));
+    if let Some(refusal) = &case.outcome.refused {
+        let _ = writeln!(
+            out,
+            "<p>Refused before sending: {}</p>",
+            escape(&refusal.message)
+        );
+    }
     if !case.mismatches.is_empty() {
         out.push_str("<table class=\"mismatch\"><tr><th>expectation</th><th>expected</th><th>observed</th></tr>");
         for m in &case.mismatches {
