@@ -349,7 +349,7 @@ impl CardTransport for PcscCard {
                     }),
                 }
             }
-            Err(pcsc::Error::Timeout) => Err(TransportError::Timeout { millis: 0 }),
+            Err(pcsc::Error::Timeout) => Err(TransportError::Timeout),
             Err(e) => Err(TransportError::Other {
                 what: "PC/SC transmit",
                 detail: e.to_string(),

@@ -131,3 +131,98 @@ fn read_binary_from<T: CardTransport + ?Sized>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TransportError;
+
+    /// Replays canned answers and records the commands, like a card trace.
+    struct Script {
+        answers: Vec<Vec<u8>>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl CardTransport for Script {
+        fn atr(&self) -> &[u8] {
+            &[0x3B, 0x00]
+        }
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.push(apdu.to_vec());
+            if self.answers.is_empty() {
+                return Err(TransportError::CardRemoved);
+            }
+            Ok(self.answers.remove(0))
+        }
+    }
+
+    fn script(answers: Vec<Vec<u8>>) -> Script {
+        Script {
+            answers,
+            sent: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pso_cds_trace_of_a_real_cps3() {
+        // CARDS.md §2.5: 61 00 → C0 E7 → 231 bytes + 61 19 → C0 19 → 25 bytes + 90 00.
+        let mut first = vec![0xAB; 231];
+        first.extend_from_slice(&[0x61, 0x19]);
+        let mut second = vec![0xCD; 25];
+        second.extend_from_slice(&[0x90, 0x00]);
+        let mut t = script(vec![vec![0x61, 0x00], first, second]);
+        let r = transceive(&mut t, &Command::new(0, 0x2A, 0x9E, 0x9A).with_le(256)).unwrap();
+        assert_eq!((r.data.len(), r.sw), (256, StatusWord::OK));
+        assert_eq!(t.sent[1], [0x00, 0xC0, 0x00, 0x00, 0xE7]);
+        assert_eq!(t.sent[2], [0x00, 0xC0, 0x00, 0x00, 0x19]);
+    }
+
+    #[test]
+    fn wrong_le_is_reissued_once() {
+        let mut t = script(vec![
+            vec![0x6C, 0x0C],
+            [vec![7; 12], vec![0x90, 0]].concat(),
+        ]);
+        let r = transceive(&mut t, &Command::new(0, 0xB0, 0, 0).with_le(0xE7)).unwrap();
+        assert_eq!(r.data, [7; 12]);
+        assert_eq!(t.sent[1], [0x00, 0xB0, 0x00, 0x00, 0x0C]);
+        // A card that keeps answering 6Cxx gets no third try.
+        let mut t = script(vec![vec![0x6C, 0x0C], vec![0x6C, 0x0D]]);
+        let r = transceive(&mut t, &Command::new(0, 0xB0, 0, 0).with_le(0xE7)).unwrap();
+        assert_eq!(r.sw, StatusWord::new(0x6C, 0x0D));
+        assert_eq!(t.sent.len(), 2);
+    }
+
+    #[test]
+    fn a_stalled_card_is_an_error_not_a_loop() {
+        let mut t = script(vec![vec![0x61, 0x10], vec![0x61, 0x10]]);
+        let e = transceive(&mut t, &Command::new(0, 0xCA, 0, 0).with_le(256)).unwrap_err();
+        assert!(matches!(e, ApduError::T0Stalled { .. }), "{e}");
+    }
+
+    #[test]
+    fn long_reads_stop_at_the_end_and_at_the_limit() {
+        let full = [vec![1; T0_MAX_CHUNK], vec![0x90, 0]].concat();
+        let end = [vec![2; 10], vec![0x62, 0x82]].concat();
+        let mut t = script(vec![full.clone(), end]);
+        let data = read_binary(&mut t, 4096).unwrap();
+        assert_eq!(data.len(), T0_MAX_CHUNK + 10);
+        assert_eq!(
+            t.sent[1],
+            [0x00, 0xB0, 0x00, 0xE7, 0xE7],
+            "second chunk at offset 0xE7"
+        );
+        let mut t = script(vec![full.clone(), full.clone()]);
+        assert!(matches!(
+            read_binary(&mut t, 300),
+            Err(ApduError::ResponseTooLong { limit: 300 })
+        ));
+        let mut t = script(vec![full, vec![0x6B, 0x00]]);
+        assert_eq!(
+            read_binary_sfi(&mut t, 2, 4096).unwrap().len(),
+            T0_MAX_CHUNK
+        );
+        assert_eq!(t.sent[0], [0x00, 0xB0, 0x82, 0x00, 0xE7]);
+        assert!(read_binary_sfi(&mut t, 31, 10).is_err());
+    }
+}

@@ -42,10 +42,8 @@ pub enum TransportError {
          but its state (selected file, verified PIN) is lost; start the operation again"
     )]
     CardReset,
-    #[error(
-        "the card did not answer within {millis} ms: check the reader, or remove and re-insert the card"
-    )]
-    Timeout { millis: u64 },
+    #[error("the card did not answer in time: check the reader, or remove and re-insert the card")]
+    Timeout,
     #[error(
         "the card answered with {len} bytes, which is not a response APDU (at least SW1 SW2 expected)"
     )]

@@ -205,6 +205,17 @@ mod scenarios {
         assert!(err.to_string().contains("insert it again"), "{err}");
     }
 
+    pub fn slow_card_still_answers(rig: &dyn Rig) {
+        let mut emulated = profile("cps3-demo.toml");
+        emulated.faults = Faults {
+            slow: Some(std::time::Duration::from_millis(40)),
+            ..Faults::default()
+        };
+        let mut card = Cpx::open(rig.insert(emulated)).unwrap();
+        assert_eq!(card.serial().unwrap(), "2900995235");
+        assert_eq!(card.pin_status().unwrap().tries_left, 3);
+    }
+
     pub fn unknown_and_vitale1_cards_are_refused(rig: &dyn Rig) {
         for (name, atr) in [
             ("unknown.toml", "3B 67 00 00 2D 20 16 01 78 90 00"),
@@ -276,6 +287,7 @@ both_tiers!(
     right_pin_restores_the_counter,
     authenticate_and_decipher,
     card_removed_mid_transaction,
+    slow_card_still_answers,
     unknown_and_vitale1_cards_are_refused,
     broken_lengths_fail_without_hanging,
 );
