@@ -21,6 +21,7 @@ pub const TWIN_SHARE: f64 = 0.01;
 pub const ABROAD_SHARE: f64 = 0.04;
 pub const CORSICA_SHARE: f64 = 0.005;
 pub const OVERSEAS_SHARE: f64 = 0.03;
+pub const COMMON_NAME_SHARE: f64 = 0.25;
 
 const NOMS: &[&str] = &[
     "MARTIN",
@@ -438,10 +439,12 @@ impl Generator {
     fn fresh(&mut self) -> Identity {
         let r = &mut self.rng;
         let male = r.chance(0.49);
-        let nom = if r.chance(0.6) {
+        // Common names cover about a quarter of people; the rest is a long tail (France has
+        // over a million distinct birth names), which keeps chance homonyms near real rates.
+        let nom = if r.chance(COMMON_NAME_SHARE) {
             NOMS[r.skewed(NOMS.len())].to_owned()
         } else {
-            let parts = 1 + r.below(2) as usize;
+            let parts = 1 + r.below(3) as usize;
             let mut s = String::new();
             for _ in 0..parts {
                 s.push_str(SYLLABES[r.below(SYLLABES.len() as u64) as usize]);

@@ -24,7 +24,10 @@ use crate::search::{Outcome, TraitQuery, VitaleQuery, decide_traits, decide_vita
 pub const MAX_CANDIDATES: usize = 256;
 
 /// Bump when the population generator changes its output for a given seed.
-const GENERATOR_VERSION: &str = "1";
+const GENERATOR_VERSION: &str = "2";
+
+/// Rows per transaction while generating a population.
+const BATCH: u64 = 500_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -203,27 +206,38 @@ impl Store {
         self.with_conn(|conn| {
             conn.pragma_update(None, "synchronous", "OFF")?;
             conn.execute_batch(DROP_INDEXES)?;
-            let tx = conn.transaction()?;
-            tx.execute("DELETE FROM identity WHERE source = 0", [])?;
+            // Commits every BATCH rows: one 10 M-row transaction would grow the WAL to the size
+            // of the whole database before the first checkpoint.
+            conn.execute_batch("BEGIN; DELETE FROM identity WHERE source = 0;")?;
             {
-                let mut stmt = tx.prepare(INSERT)?;
+                let mut stmt = conn.prepare(INSERT)?;
                 let mut failure = None;
+                let mut done = 0u64;
                 crate::population::generate(count, seed, |id| {
-                    if failure.is_none()
-                        && let Err(e) = insert(&mut stmt, 0, &id)
+                    if failure.is_some() {
+                        return;
+                    }
+                    if let Err(e) = insert(&mut stmt, 0, &id) {
+                        failure = Some(e);
+                        return;
+                    }
+                    done += 1;
+                    if done % BATCH == 0
+                        && let Err(e) = conn.execute_batch("COMMIT; BEGIN;")
                     {
                         failure = Some(e);
                     }
                 });
                 if let Some(e) = failure {
+                    let _ = conn.execute_batch("ROLLBACK");
                     return Err(e);
                 }
             }
-            tx.execute(
+            conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('population', ?1)",
                 [&wanted],
             )?;
-            tx.commit()?;
+            conn.execute_batch("COMMIT")?;
             conn.execute_batch(CREATE_INDEXES)?;
             conn.execute_batch("ANALYZE")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
