@@ -2,7 +2,7 @@
 //! production guard and a [`Trace`] of every attempt. The XML is the codec's (`insi-soap`).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ins::{CodeCr, Oid, Traits};
 use insi_soap::{
@@ -288,7 +288,10 @@ impl<T: Transport> InsiClient<T> {
             content_type: request.content_type(),
             body: body.clone(),
         };
-        let bound = self.policy.call_timeout.min(remaining);
+        // The transport enforces the call timeout itself (and knows its phase); this outer
+        // bound only guarantees an end, and enforces the overall deadline.
+        let margin = self.policy.call_timeout + Duration::from_millis(500);
+        let bound = margin.min(remaining);
         let started_at = jiff::Timestamp::now();
         let result = tokio::time::timeout(bound, self.transport.send(http)).await;
         let elapsed = now.elapsed();
@@ -309,7 +312,7 @@ impl<T: Transport> InsiClient<T> {
             },
         };
         let (outcome, retryable) = match result {
-            Err(_) if bound < self.policy.call_timeout => (
+            Err(_) if bound < margin => (
                 Outcome::Failed(ClientError::Deadline(self.policy.deadline)),
                 false,
             ),

@@ -61,7 +61,7 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// Builds the client. `call_timeout` bounds one exchange; connecting gets the same bound.
+    /// Builds the client. `call_timeout` bounds one exchange; connecting gets half of it.
     pub fn new(tls: TlsSetup, call_timeout: Duration) -> Result<HttpTransport, ClientError> {
         let setup = |text: String| ClientError::Setup(text);
         if tls.ca.is_empty() {
@@ -82,7 +82,9 @@ impl HttpTransport {
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(64)
             .tcp_nodelay(true)
-            .connect_timeout(call_timeout)
+            // Connecting (TCP + TLS handshake) gets half of the call's time, so that a
+            // silent host is reported as a connect-phase timeout, not a slow answer.
+            .connect_timeout(call_timeout / 2)
             .timeout(call_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("insi-bench/", env!("CARGO_PKG_VERSION")));

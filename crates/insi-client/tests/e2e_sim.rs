@@ -522,3 +522,83 @@ async fn cpx_mode_with_a_software_key() {
     assert!(f.erreur.is_some(), "{f:?}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_say_their_phase() {
+    let sim = start(EmbeddedConfig {
+        chaos: insi_sim::chaos::ChaosConfig {
+            latency: insi_sim::chaos::Latency::Fixed(Duration::from_secs(3)),
+            ..Default::default()
+        },
+        ..EmbeddedConfig::default()
+    })
+    .await
+    .unwrap();
+    let policy = RetryPolicy {
+        max_retries: 0,
+        call_timeout: Duration::from_millis(400),
+        ..fast_policy()
+    };
+    let adrun = traits("ADRUN", "ZOE", "F", "1975-12-31", None);
+
+    // The simulator accepts, handshakes, then answers too late: the exchange phase.
+    let r = client(&sim)
+        .with_policy(policy)
+        .search(&adrun, Strategy::Cnda)
+        .await
+        .unwrap();
+    let Outcome::Failed(ClientError::Transport(e)) = &r.outcome else {
+        panic!("{:?}", r.outcome)
+    };
+    assert!(
+        matches!(
+            e,
+            TransportError::Timeout {
+                phase: insi_client::Phase::Exchange,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.advice().contains("did not answer in time"),
+        "{}",
+        e.advice()
+    );
+
+    // A host that accepts TCP and never speaks TLS: the connect phase.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let tls = TlsSetup {
+        ca: insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "ca").unwrap(),
+        identity: None,
+    };
+    let c = InsiClient::new(
+        HttpTransport::new(tls, Duration::from_millis(400)).unwrap(),
+        format!("https://127.0.0.1:{port}/lps"),
+        caller("X"),
+    )
+    .with_policy(policy);
+    let r = c.search(&adrun, Strategy::Cnda).await.unwrap();
+    let Outcome::Failed(ClientError::Transport(e)) = &r.outcome else {
+        panic!("{:?}", r.outcome)
+    };
+    assert!(
+        matches!(
+            e,
+            TransportError::Timeout {
+                phase: insi_client::Phase::Connect,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    holder.abort();
+    sim.shutdown().await;
+}
