@@ -222,7 +222,7 @@ impl Store {
                         return;
                     }
                     done += 1;
-                    if done % BATCH == 0
+                    if done.is_multiple_of(BATCH)
                         && let Err(e) = conn.execute_batch("COMMIT; BEGIN;")
                     {
                         failure = Some(e);
