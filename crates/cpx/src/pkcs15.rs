@@ -118,3 +118,16 @@ mod tests {
         assert!(cdf_paths(&[]).is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = super::cdf_paths(&bytes);
+            let _ = super::certificates(&bytes);
+            let _ = crate::pin::parse_status(&bytes);
+            let _ = crate::cert::CardCertificate::parse(crate::CertRole::Other, "fuzz", bytes);
+        }
+    }
+}
