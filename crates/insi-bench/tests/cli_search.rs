@@ -189,7 +189,7 @@ fn technical_fault_exits_1_with_the_decoded_fault() {
     assert_eq!(code, 1);
     assert_eq!(v["cr"], Value::Null);
     assert_eq!(v["fault"]["subcode"], "siram_40");
-    assert_eq!(v["fault"]["erreur"]["code"], "insi_102");
+    assert_eq!(v["fault"]["detail_code"], "insi_102");
     assert!(
         v["fault"]["reason"]
             .as_str()
@@ -416,6 +416,6 @@ fn cpx_mode_signs_a_ps_assertion() {
     args.extend(["--auth", "cpx", "--ps-key", &key, "--ps-cert", &cert]);
     let (code, v) = search(&args);
     assert_eq!(code, 1);
-    assert_eq!(v["fault"]["erreur"]["code"], "insisim_assertion");
+    assert_eq!(v["fault"]["detail_code"], "insisim_assertion");
     assert!(v["fault"]["advice"].as_str().unwrap().contains("CPx CA"));
 }

@@ -157,7 +157,7 @@ fn url_environment_with_pem_pkcs12_and_config_file() {
         &[],
     );
     assert_eq!(code, 1);
-    assert_eq!(v["fault"]["erreur"]["code"], "desir_550");
+    assert_eq!(v["fault"]["detail_code"], "desir_550");
     assert!(
         v["fault"]["advice"]
             .as_str()
@@ -191,7 +191,7 @@ fn authentication_failures_show_their_advice() {
     let (code, v, _) = with("wrong-cn", &ca);
     assert_eq!(code, 1);
     assert!(
-        v["fault"]["erreur"]["code"]
+        v["fault"]["detail_code"]
             .as_str()
             .unwrap()
             .eq_ignore_ascii_case("desir_560")
@@ -252,6 +252,6 @@ fn desir_1020_retries_are_bounded_and_counted() {
             assert_eq!(a["retry"], i);
             assert_eq!(a["fault"], "desir_1020");
         }
-        assert_eq!(v["fault"]["erreur"]["code"], "desir_1020");
+        assert_eq!(v["fault"]["detail_code"], "desir_1020");
     }
 }

@@ -374,19 +374,35 @@ impl From<&Attempt> for AttemptJson {
     }
 }
 
-/// A fault in JSON: the decoded fault (the same fields as `decode`) plus our advice.
+/// A fault in JSON: the fields of `insi-bench decode` (code, subcode, detail_code, severite,
+/// message_id, reason, detail) plus our advice.
 #[derive(Debug, Serialize)]
 pub struct FaultJson<'a> {
-    #[serde(flatten)]
-    pub fault: &'a insi_soap::Fault,
+    pub code: &'a str,
+    pub subcode: Option<&'a str>,
+    pub detail_code: Option<&'a str>,
+    pub severite: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub reason: &'a str,
+    pub detail: Option<&'a str>,
     pub advice: Option<&'static str>,
+    #[serde(skip)]
+    pub fault: &'a insi_soap::Fault,
 }
 
 impl<'a> FaultJson<'a> {
     pub fn new(fault: &'a insi_soap::Fault) -> Self {
+        let e = fault.erreur.as_ref();
         FaultJson {
-            fault,
+            code: &fault.code,
+            subcode: fault.subcode.as_deref(),
+            detail_code: e.map(|e| e.code.as_str()),
+            severite: e.map(|e| e.severite.as_str()),
+            message_id: e.and_then(|e| e.message_id.as_deref()),
+            reason: &fault.reason,
+            detail: e.map(|e| e.text.as_str()),
             advice: insi_client::fault_advice(insi_client::fault_code(fault)),
+            fault,
         }
     }
 }
