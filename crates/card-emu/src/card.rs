@@ -415,16 +415,47 @@ mod tests {
     #[test]
     fn select_forms() {
         let mut c = card(None);
-        assert_eq!(run(&mut c, &[0, 0xA4, 8, 0x0C, 2, 0xD0, 3]), [0x90, 0], "P1 08: path from MF");
-        assert_eq!(run(&mut c, &[0, 0xA4, 0, 0x0C]), [0x90, 0], "P1 00 without data: MF");
-        assert_eq!(run(&mut c, &[0, 0xA4, 2, 0x0C, 2, 0x12, 0x34]), [0x6A, 0x82]);
-        assert_eq!(run(&mut c, &[0, 0xA4, 2, 0x08, 2, 0xD0, 3]), [0x6A, 0x86], "P2 08 (FMD) unsupported");
-        assert_eq!(run(&mut c, &[0, 0xA4, 3, 0x0C, 2, 0xD0, 3]), [0x6A, 0x86], "P1 03 unsupported");
-        assert_eq!(run(&mut c, &[0, 0xA4, 4, 0x0C, 2, 0xD0, 3]), [0x6A, 0x82], "no such AID");
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 8, 0x0C, 2, 0xD0, 3]),
+            [0x90, 0],
+            "P1 08: path from MF"
+        );
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 0, 0x0C]),
+            [0x90, 0],
+            "P1 00 without data: MF"
+        );
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 2, 0x0C, 2, 0x12, 0x34]),
+            [0x6A, 0x82]
+        );
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 2, 0x08, 2, 0xD0, 3]),
+            [0x6A, 0x86],
+            "P2 08 (FMD) unsupported"
+        );
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 3, 0x0C, 2, 0xD0, 3]),
+            [0x6A, 0x86],
+            "P1 03 unsupported"
+        );
+        assert_eq!(
+            run(&mut c, &[0, 0xA4, 4, 0x0C, 2, 0xD0, 3]),
+            [0x6A, 0x82],
+            "no such AID"
+        );
         let r = run(&mut c, &[0, 0xA4, 0, 0x00, 2, 0x2F, 0, 0x20]);
-        assert_eq!(&r[..2], &[0x62, 0x11], "P2 00 answers the FCP up to Le (T=1 style)");
+        assert_eq!(
+            &r[..2],
+            &[0x62, 0x11],
+            "P2 00 answers the FCP up to Le (T=1 style)"
+        );
         assert_eq!(run(&mut c, &[0x80, 0xA4, 0, 0x0C]), [0x6E, 0]);
-        assert_eq!(run(&mut c, &[0, 0x2A, 0x9E, 0x9A, 0]), [0x6D, 0], "no security on this card");
+        assert_eq!(
+            run(&mut c, &[0, 0x2A, 0x9E, 0x9A, 0]),
+            [0x6D, 0],
+            "no security on this card"
+        );
     }
 
     #[test]
