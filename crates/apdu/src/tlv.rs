@@ -1,14 +1,15 @@
 //! BER-TLV (ISO 7816-4 §5.2, X.690 §8.1): parse and build, with bounded tags, lengths and depth.
 //!
 //! Card data is untrusted. Tags are at most 3 bytes, lengths at most 3 bytes (16 MiB, far above
-//! any card file), nesting at most [`MAX_DEPTH`] levels; `00`/`FF` bytes between objects are
+//! any card file); parsing is iterative (one level at a time, no recursion) and paths are at most
+//! [`MAX_DEPTH`] tags; `00`/`FF` bytes between objects are
 //! padding (ISO 7816-4 §5.2.2.1: Vitale files end with `00`s, CARDS.md §3.2).
 
 use std::fmt;
 
 use thiserror::Error;
 
-/// Deepest nesting [`Tlv::find_path`] and [`Tlv::walk`] follow.
+/// Deepest path [`Tlv::find_path`] follows.
 pub const MAX_DEPTH: usize = 16;
 
 /// A tag, its raw bytes read as a big-endian integer (`0x65`, `0x7F21`, `0xBF8101`).

@@ -1,6 +1,6 @@
 //! The CPx card (CPS3, CPS4 at power-on) over any `apdu::CardTransport`.
 //!
-//! [`Cpx::open`] checks the ATR ([`detect`]) and selects the PKCS#15 application; then
+//! [`Cpx::open`] checks the ATR ([`detect()`]) and selects the PKCS#15 application; then
 //! [`Cpx::info`] reads what needs no PIN (serial number from EF.SN.ICC, certificates found by
 //! the PKCS#15 walk ODF → CDF → files, PIN counter), [`Cpx::verify_pin`] presents a [`Pin`] once
 //! (never retried: a CPx blocks after 3 wrong PINs), [`Cpx::sign_sha256`] signs with the

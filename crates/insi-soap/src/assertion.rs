@@ -13,7 +13,7 @@ use crate::error::{DecodeError, DecodeErrorKind, Limits};
 use crate::header::format_temps;
 use crate::ns::{self, Ns};
 use crate::request::RawAssertion;
-use crate::scan::{Item, Scanner, attr, check_attrs, describe, trim};
+use crate::scan::{Item, Scanner, attr, check_attrs, describe};
 
 /// `Issuer/@Format`.
 pub const FORMAT_X509_SUBJECT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName";
@@ -186,7 +186,7 @@ impl PsAssertion {
                             return Ok(Handled::Unknown);
                         }
                         a.name_qualifier = attr(start, "NameQualifier").unwrap_or_default();
-                        a.name_id = trim(&sc.leaf(local)?).to_owned();
+                        a.name_id = sc.leaf_coded(local)?;
                         Ok(Handled::Yes)
                     })?;
                 }
@@ -201,7 +201,7 @@ impl PsAssertion {
                             if (ns, local) != (Ns::Saml, "AttributeValue") {
                                 return Ok(Handled::Unknown);
                             }
-                            let v = trim(&sc.leaf(local)?).to_owned();
+                            let v = sc.leaf_coded(local)?;
                             value.get_or_insert(v);
                             Ok(Handled::Yes)
                         })?;

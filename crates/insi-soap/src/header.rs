@@ -122,23 +122,95 @@ impl CallIds {
 
     /// `uuid:` + the message UUID (§2.2).
     pub fn message_id_text(&self) -> String {
-        format!("uuid:{}", self.message_id)
+        uuid_text("uuid:", &self.message_id)
     }
 }
 
-/// `Temps`: UTC, ISO 8601, milliseconds, `Z` (§2.3).
+/// `Temps`: UTC, ISO 8601, milliseconds, `Z` (§2.3), e.g. `2023-09-26T08:51:16.840Z`.
+///
+/// Written by hand (civil-from-days) because it sits on the envelope-building hot path; a unit
+/// test checks it against jiff's own formatting.
 pub fn format_temps(t: Timestamp) -> String {
-    format!("{t:.3}")
+    let secs = t.as_second();
+    let millis = t.subsec_millisecond().unsigned_abs();
+    // Round toward negative infinity so times before 1970 are right too.
+    let (secs, millis) = if t.subsec_nanosecond() < 0 {
+        (secs - 1, 1000 - millis)
+    } else {
+        (secs, millis)
+    };
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        // Outside what 4 digits hold: let jiff write it (never on the wire in practice).
+        return format!("{t:.3}");
+    }
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, y, 4);
+    out.push('-');
+    push_digits(&mut out, m, 2);
+    out.push('-');
+    push_digits(&mut out, d, 2);
+    out.push('T');
+    push_digits(&mut out, rem / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, (rem % 3600) / 60, 2);
+    out.push(':');
+    push_digits(&mut out, rem % 60, 2);
+    out.push('.');
+    push_digits(&mut out, i64::from(millis), 3);
+    out.push('Z');
+    out
+}
+
+/// Appends `value` (non-negative) zero-padded to `width` digits.
+pub(crate) fn push_digits(out: &mut String, value: i64, width: u32) {
+    let mut div = 10i64.pow(width.saturating_sub(1));
+    let mut v = value;
+    while div > 0 {
+        let digit = (v / div).rem_euclid(10);
+        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        v %= div.max(1);
+        div /= 10;
+    }
+}
+
+/// A UUID in its lower-case hyphenated form, without the formatting machinery.
+pub(crate) fn uuid_text(prefix: &str, id: &Uuid) -> String {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut buf);
+    let mut out = String::with_capacity(prefix.len() + text.len());
+    out.push_str(prefix);
+    out.push_str(text);
+    out
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 impl ContexteLps {
     /// The ContexteLPS of a call: `Nature="CTXLPS" Version="01_00"`, `IDAM R="4"`.
     pub fn new(caller: &Caller, ids: &CallIds) -> ContexteLps {
+        Self::with_temps(caller, ids, format_temps(ids.temps))
+    }
+
+    pub(crate) fn with_temps(caller: &Caller, ids: &CallIds, temps: String) -> ContexteLps {
         ContexteLps {
             nature: Some("CTXLPS".into()),
             version: "01_00".into(),
-            id: ids.lps_id.to_string(),
-            temps: format_temps(ids.temps),
+            id: uuid_text("", &ids.lps_id),
+            temps,
             emetteur: Some(caller.emetteur.clone()),
             lps: Some(Lps {
                 idam: Some(caller.idam.clone()),
@@ -155,11 +227,20 @@ impl ContexteBam {
     /// The ContexteBAM of a call, `Version="01_02"` without `Nature` as the working clients
     /// send it (§2.4), with the given COUVERTURE (empty for a trait search).
     pub fn new(caller: &Caller, ids: &CallIds, couverture: Couverture) -> ContexteBam {
+        Self::with_temps(caller, ids, couverture, format_temps(ids.temps))
+    }
+
+    pub(crate) fn with_temps(
+        caller: &Caller,
+        ids: &CallIds,
+        couverture: Couverture,
+        temps: String,
+    ) -> ContexteBam {
         ContexteBam {
             nature: None,
             version: "01_02".into(),
-            id: ids.bam_id.to_string(),
-            temps: format_temps(ids.temps),
+            id: uuid_text("", &ids.bam_id),
+            temps,
             emetteur: Some(caller.emetteur.clone()),
             date_ref: None,
             couverture,
@@ -176,6 +257,16 @@ impl Couverture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temps_matches_jiff_over_centuries() {
+        let mut t: i64 = -2_208_988_800_123; // 1900-01-01 minus a bit, in ms
+        while t < 4_102_444_800_000 {
+            let ts = Timestamp::from_millisecond(t).unwrap();
+            assert_eq!(format_temps(ts), format!("{ts:.3}"), "{t}");
+            t += 7_919_993_337; // ~92 days and an odd number of ms
+        }
+    }
 
     #[test]
     fn temps_has_milliseconds_and_z() {

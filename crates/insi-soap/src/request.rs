@@ -33,10 +33,21 @@ impl RecSansVitale {
             nom_naissance: Some(traits.nom_naissance.as_str().to_owned()),
             prenoms: vec![prenom.to_owned()],
             sexe: Some(traits.sexe.as_str().to_owned()),
-            date_naissance: Some(traits.date_naissance.to_string()),
+            date_naissance: Some(date_text(traits.date_naissance)),
             lieu_naissance: traits.lieu_naissance.map(|c| c.as_str().to_owned()),
         }
     }
+}
+
+/// `YYYY-MM-DD` without the formatting machinery (envelope building is a hot path).
+fn date_text(d: ins::DateNaissance) -> String {
+    let mut out = String::with_capacity(10);
+    crate::header::push_digits(&mut out, i64::from(d.year()), 4);
+    out.push('-');
+    crate::header::push_digits(&mut out, i64::from(d.month()), 2);
+    out.push('-');
+    crate::header::push_digits(&mut out, i64::from(d.day()), 2);
+    out
 }
 
 /// A matricule as the INSi schemas write it (`NumIdentifiant`, `Cle`, `TypeMatricule`).
@@ -194,11 +205,12 @@ impl Request {
     }
 
     fn build(caller: &Caller, ids: &CallIds, couverture: Couverture, body: RequestBody) -> Request {
+        let temps = crate::header::format_temps(ids.temps);
         Request {
             action: Some(body.operation().action().to_owned()),
             message_id: Some(ids.message_id_text()),
-            contexte_lps: Some(ContexteLps::new(caller, ids)),
-            contexte_bam: Some(ContexteBam::new(caller, ids, couverture)),
+            contexte_lps: Some(ContexteLps::with_temps(caller, ids, temps.clone())),
+            contexte_bam: Some(ContexteBam::with_temps(caller, ids, couverture, temps)),
             assertions: Vec::new(),
             body,
         }

@@ -5,7 +5,7 @@ use crate::error::{DecodeError, DecodeErrorKind, Limits, Warning};
 use crate::header::{Beneficiaire, ContexteBam, ContexteLps, Couverture, Lps, Nir};
 use crate::ns::Ns;
 use crate::request::{MatriculeXml, RawAssertion, RecSansVitale, RecVitale, Request, RequestBody};
-use crate::scan::{Scanner, attr, trim};
+use crate::scan::{Scanner, attr};
 
 /// A request as received, with what decoding tolerated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,10 +32,8 @@ pub fn decode_request_with(input: &[u8], limits: Limits) -> Result<DecodedReques
         &mut sc,
         |sc, ns, local, start, at| {
             match (ns, local) {
-                (Ns::Wsa, "Action") => action = Some(trim(&sc.leaf("Action")?).to_owned()),
-                (Ns::Wsa, "MessageID") => {
-                    message_id = Some(trim(&sc.leaf("MessageID")?).to_owned())
-                }
+                (Ns::Wsa, "Action") => action = Some(sc.leaf_coded("Action")?),
+                (Ns::Wsa, "MessageID") => message_id = Some(sc.leaf_coded("MessageID")?),
                 (Ns::CtxLps, "ContexteLPS") => {
                     lps = Some(contexte_lps(
                         sc,
@@ -140,7 +138,7 @@ fn opt(sc: &mut Scanner<'_>, name: &str) -> Result<Option<String>, DecodeError> 
 }
 
 fn coded(sc: &mut Scanner<'_>, name: &str) -> Result<Option<String>, DecodeError> {
-    Ok(Some(trim(&sc.leaf(name)?).to_owned()))
+    Ok(Some(sc.leaf_coded(name)?))
 }
 
 fn contexte_lps(
@@ -161,8 +159,8 @@ fn contexte_lps(
             return Ok(Handled::Unknown);
         }
         match local {
-            "Id" => c.id = trim(&sc.leaf(local)?).to_owned(),
-            "Temps" => c.temps = trim(&sc.leaf(local)?).to_owned(),
+            "Id" => c.id = sc.leaf_coded(local)?,
+            "Temps" => c.temps = sc.leaf_coded(local)?,
             "Emetteur" => c.emetteur = coded(sc, local)?,
             "LPS" => {
                 let mut lps = Lps::default();
@@ -210,8 +208,8 @@ fn contexte_bam(
             return Ok(Handled::Unknown);
         }
         match local {
-            "Id" => c.id = trim(&sc.leaf(local)?).to_owned(),
-            "Temps" => c.temps = trim(&sc.leaf(local)?).to_owned(),
+            "Id" => c.id = sc.leaf_coded(local)?,
+            "Temps" => c.temps = sc.leaf_coded(local)?,
             "Emetteur" => c.emetteur = coded(sc, local)?,
             "DateRef" => c.date_ref = coded(sc, local)?,
             "COUVERTURE" => c.couverture = couverture(sc)?,
@@ -233,7 +231,7 @@ fn nir(
             return Ok(Handled::Unknown);
         }
         match local {
-            "Num" => n.num = trim(&sc.leaf(local)?).to_owned(),
+            "Num" => n.num = sc.leaf_coded(local)?,
             "Cle" => n.cle = coded(sc, local)?,
             "DateCertification" => *date_certification = coded(sc, local)?,
             _ => return Ok(Handled::Unknown),
@@ -327,7 +325,7 @@ fn matricule(sc: &mut Scanner<'_>, parent: &str) -> Result<MatriculeXml, DecodeE
             return Ok(Handled::Unknown);
         }
         match local {
-            "NumIdentifiant" => m.num_identifiant = trim(&sc.leaf(local)?).to_owned(),
+            "NumIdentifiant" => m.num_identifiant = sc.leaf_coded(local)?,
             "Cle" => m.cle = coded(sc, local)?,
             "TypeMatricule" => m.type_matricule = coded(sc, local)?,
             _ => return Ok(Handled::Unknown),

@@ -107,7 +107,7 @@ fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
                 let mut libelle = None;
                 children(sc, "CR", |sc, ns, local, _start, _at| {
                     match (ns, local) {
-                        (Ns::Resultat, "CodeCR") => code = Some(trim(&sc.leaf(local)?).to_owned()),
+                        (Ns::Resultat, "CodeCR") => code = Some(sc.leaf_coded(local)?),
                         (Ns::Resultat, "LibelleCR") => libelle = Some(sc.leaf(local)?),
                         _ => return Ok(Handled::Unknown),
                     }
@@ -239,12 +239,10 @@ fn ins_number(
                     match local {
                         "NumIdentifiant" => {
                             has_num = true;
-                            m.num_identifiant = trim(&sc.leaf(local)?).to_owned();
+                            m.num_identifiant = sc.leaf_coded(local)?;
                         }
-                        "Cle" => m.cle = Some(trim(&sc.leaf(local)?).to_owned()),
-                        "TypeMatricule" => {
-                            m.type_matricule = Some(trim(&sc.leaf(local)?).to_owned())
-                        }
+                        "Cle" => m.cle = Some(sc.leaf_coded(local)?),
+                        "TypeMatricule" => m.type_matricule = Some(sc.leaf_coded(local)?),
                         _ => return Ok(Handled::Unknown),
                     }
                     Ok(Handled::Yes)
@@ -260,9 +258,9 @@ fn ins_number(
                 }
                 id = Some((m, at));
             }
-            "OID" => oid = Some(Oid::new(trim(&sc.leaf(local)?))),
-            "DateDeb" => date_deb = Some(trim(&sc.leaf(local)?).to_owned()),
-            "DateFin" => date_fin = Some(trim(&sc.leaf(local)?).to_owned()),
+            "OID" => oid = Some(Oid::new(&sc.leaf_coded(local)?)),
+            "DateDeb" => date_deb = Some(sc.leaf_coded(local)?),
+            "DateFin" => date_fin = Some(sc.leaf_coded(local)?),
             _ => return Ok(Handled::Unknown),
         }
         Ok(Handled::Yes)
@@ -308,9 +306,9 @@ fn read_tiq(sc: &mut Scanner<'_>) -> Result<Tiq, DecodeError> {
             "NomNaissance" => t.nom_naissance = Some(sc.leaf(local)?),
             "Prenom" => t.prenom = Some(sc.leaf(local)?),
             "ListePrenom" => t.liste_prenom = Some(sc.leaf(local)?),
-            "Sexe" => t.sexe = Some(trim(&sc.leaf(local)?).to_owned()),
-            "DateNaissance" => t.date_naissance = Some(trim(&sc.leaf(local)?).to_owned()),
-            "LieuNaissance" => t.lieu_naissance = Some(trim(&sc.leaf(local)?).to_owned()),
+            "Sexe" => t.sexe = Some(sc.leaf_coded(local)?),
+            "DateNaissance" => t.date_naissance = Some(sc.leaf_coded(local)?),
+            "LieuNaissance" => t.lieu_naissance = Some(sc.leaf_coded(local)?),
             _ => return Ok(Handled::Unknown),
         }
         Ok(Handled::Yes)

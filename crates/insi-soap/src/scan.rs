@@ -35,6 +35,8 @@ pub(crate) struct Scanner<'i> {
     depth: usize,
     limits: Limits,
     text: String,
+    /// The text that preceded the last start tag (mixed content inside a leaf).
+    before_open: String,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -68,6 +70,7 @@ impl<'i> Scanner<'i> {
             depth: 0,
             limits,
             text: String::new(),
+            before_open: String::new(),
             warnings: Vec::new(),
         })
     }
@@ -78,12 +81,6 @@ impl<'i> Scanner<'i> {
 
     pub(crate) fn limits(&self) -> Limits {
         self.limits
-    }
-
-    /// The text accumulated since the last `Open` or `Close`: for a leaf element just closed,
-    /// its content with entities and character references decoded, exactly as sent.
-    pub(crate) fn take_text(&mut self) -> String {
-        std::mem::take(&mut self.text)
     }
 
     pub(crate) fn position(&self) -> usize {
@@ -146,6 +143,7 @@ impl<'i> Scanner<'i> {
                             },
                         ));
                     }
+                    std::mem::swap(&mut self.text, &mut self.before_open);
                     self.text.clear();
                     return Ok(Item::Open {
                         ns,
@@ -248,18 +246,38 @@ impl<'i> Scanner<'i> {
     /// Reads a leaf element just opened and returns its text (decoded, untrimmed); child
     /// elements, if any, are skipped with a warning.
     pub(crate) fn leaf(&mut self, name: &str) -> Result<String, DecodeError> {
-        let mut text = String::new();
+        self.read_leaf(name)?;
+        let out = self.text.clone();
+        self.text.clear();
+        Ok(out)
+    }
+
+    /// [`Scanner::leaf`] for coded values (codes, matricules, dates): XML whitespace trimmed.
+    pub(crate) fn leaf_coded(&mut self, name: &str) -> Result<String, DecodeError> {
+        self.read_leaf(name)?;
+        let out = trim(&self.text).to_owned();
+        self.text.clear();
+        Ok(out)
+    }
+
+    /// Leaves the leaf's whole text in `self.text` (the buffer keeps its capacity between
+    /// leaves: one allocation per value, for the value itself).
+    fn read_leaf(&mut self, name: &str) -> Result<(), DecodeError> {
+        let mut before_child = String::new();
         loop {
             match self.next()? {
                 Item::Open { at, .. } => {
-                    text.push_str(&self.take_text());
+                    before_child.push_str(&self.before_open);
                     self.warn(at, format!("unexpected element inside <{name}>, ignored"));
                     self.skip()?;
                     self.text.clear();
                 }
                 Item::Close { .. } => {
-                    text.push_str(&self.take_text());
-                    return Ok(text);
+                    if !before_child.is_empty() {
+                        before_child.push_str(&self.text);
+                        self.text = before_child;
+                    }
+                    return Ok(());
                 }
                 Item::Eof => {
                     return Err(self.error(
@@ -339,4 +357,38 @@ pub(crate) fn describe(start: &BytesStart<'_>) -> String {
     let name = start.name();
     let qname: &str = name.as_ref();
     qname.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_keeps_text_around_an_unexpected_child_and_warns() {
+        let xml = b"<a><b> X <c>skip</c>Y </b></a>";
+        let mut sc = Scanner::new(xml, Limits::DEFAULT).unwrap();
+        assert!(matches!(sc.next().unwrap(), Item::Open { .. }));
+        assert!(matches!(sc.next().unwrap(), Item::Open { .. }));
+        assert_eq!(sc.leaf("b").unwrap(), " X Y ");
+        assert_eq!(sc.warnings.len(), 1);
+    }
+
+    #[test]
+    fn depth_and_size_are_bounded() {
+        let deep = "<a>".repeat(40) + &"</a>".repeat(40);
+        let mut sc = Scanner::new(deep.as_bytes(), Limits::DEFAULT).unwrap();
+        let err = loop {
+            match sc.next() {
+                Err(e) => break e,
+                Ok(Item::Eof) => panic!("no depth limit"),
+                Ok(_) => {}
+            }
+        };
+        assert!(matches!(err.kind, DecodeErrorKind::TooDeep { limit: 32 }));
+        let big = vec![b' '; Limits::DEFAULT.max_bytes + 1];
+        assert!(matches!(
+            Scanner::new(&big, Limits::DEFAULT).err().map(|e| e.kind),
+            Some(DecodeErrorKind::TooLarge { .. })
+        ));
+    }
 }

@@ -7,7 +7,7 @@
 /// Appends `s` escaped for element content (`&`, `<`, `>`; `\r` as a character reference so it
 /// survives end-of-line normalisation).
 pub(crate) fn text(out: &mut String, s: &str) {
-    if !s.contains(['&', '<', '>', '\r']) {
+    if !s.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'\r')) {
         out.push_str(s);
         return;
     }
@@ -25,7 +25,10 @@ pub(crate) fn text(out: &mut String, s: &str) {
 /// Appends `s` escaped for a double-quoted attribute value (whitespace controls as character
 /// references so that attribute-value normalisation does not turn them into spaces).
 pub(crate) fn attr(out: &mut String, s: &str) {
-    if !s.contains(['&', '<', '"', '\t', '\n', '\r']) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r'))
+    {
         out.push_str(s);
         return;
     }
