@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::env::Environment;
+use crate::env::{AuthMode, Environment};
 use crate::retry::RetryPolicy;
 
 /// The environment variable holding the PKCS#12 password unless the configuration names another.
@@ -52,11 +52,24 @@ pub struct NetworkLayer {
     pub retries: Option<u32>,
 }
 
+/// `[cpx]`: CPx mode with a software key (tests and demos) and the PS assertion's attributes.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CpxLayer {
+    pub ps_key: Option<PathBuf>,
+    pub ps_cert: Option<PathBuf>,
+    pub facturation: Option<String>,
+    pub secteur: Option<String>,
+    pub specialite: Option<String>,
+}
+
 /// One source of configuration, every field optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Layer {
     pub env: Option<String>,
+    /// `mtls` or `cpx`; default: the environment's.
+    pub auth: Option<String>,
     pub emetteur: Option<String>,
     #[serde(default)]
     pub lps: LpsLayer,
@@ -64,6 +77,8 @@ pub struct Layer {
     pub tls: TlsLayer,
     #[serde(default)]
     pub network: NetworkLayer,
+    #[serde(default)]
+    pub cpx: CpxLayer,
 }
 
 /// Errors of configuration.
@@ -116,6 +131,8 @@ impl Layer {
             &mut layer.tls.cert,
             &mut layer.tls.key,
             &mut layer.tls.p12,
+            &mut layer.cpx.ps_key,
+            &mut layer.cpx.ps_cert,
         ]
         .into_iter()
         .flatten()
@@ -147,6 +164,14 @@ impl Layer {
         };
         Ok(Layer {
             env: get("INSI_BENCH_ENV"),
+            auth: get("INSI_BENCH_AUTH"),
+            cpx: CpxLayer {
+                ps_key: get("INSI_BENCH_PS_KEY").map(PathBuf::from),
+                ps_cert: get("INSI_BENCH_PS_CERT").map(PathBuf::from),
+                facturation: get("INSI_BENCH_FACTURATION"),
+                secteur: get("INSI_BENCH_SECTEUR"),
+                specialite: get("INSI_BENCH_SPECIALITE"),
+            },
             emetteur: get("INSI_BENCH_EMETTEUR"),
             lps: LpsLayer {
                 idam: get("INSI_BENCH_IDAM"),
@@ -188,8 +213,21 @@ impl Layer {
         } else {
             (self.tls.cert, self.tls.key, self.tls.p12)
         };
+        let (ps_key, ps_cert) = if over.cpx.ps_key.is_some() || over.cpx.ps_cert.is_some() {
+            (over.cpx.ps_key, over.cpx.ps_cert)
+        } else {
+            (self.cpx.ps_key, self.cpx.ps_cert)
+        };
         Layer {
             env: pick(self.env, over.env),
+            auth: pick(self.auth, over.auth),
+            cpx: CpxLayer {
+                ps_key,
+                ps_cert,
+                facturation: pick(self.cpx.facturation, over.cpx.facturation),
+                secteur: pick(self.cpx.secteur, over.cpx.secteur),
+                specialite: pick(self.cpx.specialite, over.cpx.specialite),
+            },
             emetteur: pick(self.emetteur, over.emetteur),
             lps: LpsLayer {
                 idam: pick(self.lps.idam, over.lps.idam),
@@ -219,6 +257,25 @@ impl Layer {
                 .parse()
                 .map_err(|e: crate::env::EnvironmentError| ConfigError::Invalid(e.to_string()))?,
             None => Environment::Sim,
+        };
+        let auth = match self.auth.as_deref() {
+            None => environment.auth_mode(),
+            Some("mtls") => AuthMode::Mtls,
+            Some("cpx") => AuthMode::Cpx,
+            Some(other) => {
+                return Err(ConfigError::Invalid(format!(
+                    "auth '{other}' is not understood: use mtls or cpx"
+                )));
+            }
+        };
+        let ps_key = match (self.cpx.ps_key, self.cpx.ps_cert) {
+            (Some(key), Some(cert)) => Some((key, cert)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "a PS signature key needs both ps_key and ps_cert (--ps-key, --ps-cert)".into(),
+                ));
+            }
         };
         let credentials = match (self.tls.cert, self.tls.key, self.tls.p12) {
             (Some(_), _, Some(_)) => {
@@ -281,6 +338,13 @@ impl Layer {
         }
         Ok(Settings {
             environment,
+            auth,
+            cpx: CpxSettings {
+                ps_key,
+                facturation: self.cpx.facturation,
+                secteur: self.cpx.secteur,
+                specialite: self.cpx.specialite,
+            },
             emetteur: self.emetteur,
             lps: LpsIdentity {
                 idam: self.lps.idam,
@@ -325,10 +389,21 @@ pub enum Credentials {
     },
 }
 
+/// CPx settings: a software PS key (key, certificate) and the assertion's attributes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpxSettings {
+    pub ps_key: Option<(PathBuf, PathBuf)>,
+    pub facturation: Option<String>,
+    pub secteur: Option<String>,
+    pub specialite: Option<String>,
+}
+
 /// The checked configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub environment: Environment,
+    pub auth: AuthMode,
+    pub cpx: CpxSettings,
     /// `None`: taken from the client certificate's OU (§2.3).
     pub emetteur: Option<String>,
     pub lps: LpsIdentity,
@@ -356,6 +431,8 @@ pub fn template(instance: uuid::Uuid) -> String {
 
 # Target: sim (embedded simulator), qualif-mtls, qualif-cpx, prod-mtls, prod-cpx, or a URL.
 env = "sim"
+# Authentication: mtls or cpx (default: the environment's).
+# auth = "mtls"
 
 # Emetteur of ContexteLPS/ContexteBAM. In mTLS mode it is the OU of your establishment
 # certificate, and is taken from it when left out.
@@ -383,6 +460,15 @@ instance = "{instance}"
 # ... or a PKCS#12 file, its password read from this environment variable (or a prompt).
 # p12 = "certs/insi-auto.p12"
 # p12_password_env = "{p12env}"
+
+[cpx]
+# CPx mode (auth = "cpx" at the top, or env = "qualif-cpx"): the PS assertion's attributes.
+# facturation = "991130972"   # identifiantFacturation (FINESS/SIRET, or AM billing number)
+# secteur = "SA05"            # secteurActivite
+# specialite = "01"           # codeSpecialiteAMO, physicians only
+# A software PS key, for tests and demos only (a CPx card is the real signer):
+# ps_key = "certs/ps.key"
+# ps_cert = "certs/ps.pem"
 
 [network]
 # timeout_secs = 10     # one HTTP exchange
@@ -500,6 +586,34 @@ mod tests {
         );
         let bad = Layer::from_toml("[network]\nretries = 50").unwrap();
         assert!(bad.resolve().is_err());
+    }
+
+    #[test]
+    fn cpx_settings_layer_too() {
+        let file = Layer::from_toml(
+            "env = \"qualif-cpx\"\n[cpx]\nfacturation = \"1\"\nsecteur = \"SA05\"\nps_key = \"k\"\nps_cert = \"c\"\n",
+        )
+        .unwrap();
+        let env = Layer::from_env(|k| (k == "INSI_BENCH_SECTEUR").then(|| "SA07".into())).unwrap();
+        let s = file.clone().merge(env).resolve().unwrap();
+        assert_eq!(s.auth, AuthMode::Cpx);
+        assert_eq!(s.cpx.secteur.as_deref(), Some("SA07"));
+        assert_eq!(s.cpx.facturation.as_deref(), Some("1"));
+        assert_eq!(s.cpx.ps_key, Some(("k".into(), "c".into())));
+        let forced = Layer {
+            auth: Some("mtls".into()),
+            ..Layer::default()
+        };
+        assert_eq!(file.merge(forced).resolve().unwrap().auth, AuthMode::Mtls);
+        let half = Layer::from_toml("[cpx]\nps_key = \"k\"\n").unwrap();
+        assert!(half.resolve().unwrap_err().to_string().contains("ps_cert"));
+        let bad = Layer::from_toml("auth = \"card\"").unwrap();
+        assert!(
+            bad.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("mtls or cpx")
+        );
     }
 
     #[test]

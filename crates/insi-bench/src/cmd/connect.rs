@@ -116,6 +116,14 @@ pub fn settings(args: &ConnectArgs) -> anyhow::Result<Settings> {
     };
     let flags = Layer {
         env: args.env.clone(),
+        auth: args.auth.clone(),
+        cpx: config::CpxLayer {
+            ps_key: args.ps_key.clone(),
+            ps_cert: args.ps_cert.clone(),
+            facturation: args.facturation.clone(),
+            secteur: args.secteur.clone(),
+            specialite: args.specialite.clone(),
+        },
         emetteur: args.emetteur.clone(),
         lps: config::LpsLayer {
             idam: args.idam.clone(),
@@ -151,12 +159,7 @@ pub fn connect(
         acknowledged: args.i_know_this_is_production,
         origin: Origin::Interactive,
     };
-    let auth = match args.auth.as_deref() {
-        Some("mtls") => AuthMode::Mtls,
-        Some("cpx") => AuthMode::Cpx,
-        Some(other) => bail!("unknown --auth '{other}': use mtls or cpx"),
-        None => settings.environment.auth_mode(),
-    };
+    let auth = settings.auth;
     let (url, ca, identity, sim, default_idam, sim_ps) = match &settings.environment {
         Environment::Sim => {
             let config = insi_sim::embedded::EmbeddedConfig {
@@ -221,7 +224,7 @@ pub fn connect(
     };
     let assertions = match auth {
         AuthMode::Mtls => None,
-        AuthMode::Cpx => Some(assertion_provider(args, sim_ps.as_ref())?),
+        AuthMode::Cpx => Some(assertion_provider(&settings.cpx, sim_ps.as_ref())?),
     };
     let leaf_info = identity
         .as_ref()
@@ -278,11 +281,11 @@ pub fn connect(
 /// test PS certificate. Returns it with the PS identifier (the certificate CN). A real card is
 /// plugged in by the card module through the same `xmldsig::Signer` trait.
 fn assertion_provider(
-    args: &ConnectArgs,
+    cpx: &config::CpxSettings,
     sim_ps: Option<&insi_sim::pki::Credential>,
 ) -> anyhow::Result<(std::sync::Arc<dyn insi_client::AssertionProvider>, String)> {
-    let (key_pem, cert_pem) = match (&args.ps_key, &args.ps_cert, sim_ps) {
-        (Some(key), Some(cert), _) => (
+    let (key_pem, cert_pem) = match (&cpx.ps_key, sim_ps) {
+        (Some((key, cert)), _) => (
             zeroize::Zeroizing::new(
                 std::fs::read_to_string(key)
                     .with_context(|| format!("cannot read {}", key.display()))?,
@@ -290,13 +293,12 @@ fn assertion_provider(
             std::fs::read_to_string(cert)
                 .with_context(|| format!("cannot read {}", cert.display()))?,
         ),
-        (None, None, Some(ps)) => (ps.key_pem.clone(), ps.cert_pem.clone()),
-        (None, None, None) => bail!(
+        (None, Some(ps)) => (ps.key_pem.clone(), ps.cert_pem.clone()),
+        (None, None) => bail!(
             "CPx mode needs a PS signature key to sign the assertion: give --ps-key and \
              --ps-cert (software key, for tests and demos); CPx cards are not wired into the CLI \
              yet (docs/client.md)"
         ),
-        _ => bail!("give both --ps-key and --ps-cert"),
     };
     let signer = xmldsig::RsaSoftwareSigner::from_pem(&key_pem, &cert_pem)
         .map_err(|e| anyhow::anyhow!("PS signature key: {e}"))?;
@@ -310,13 +312,13 @@ fn assertion_provider(
         .context("the PS certificate has no CN (the PS identifier)")?;
     let sim_defaults = sim_ps.is_some();
     let attributes = insi_soap::PsAttributes {
-        identifiant_facturation: match (&args.facturation, sim_defaults) {
+        identifiant_facturation: match (&cpx.facturation, sim_defaults) {
             (Some(id), _) => id.clone(),
             (None, true) => "991130972".into(),
             (None, false) => bail!("CPx mode needs --facturation (identifiantFacturation)"),
         },
-        code_specialite_amo: args.specialite.clone(),
-        secteur_activite: match (&args.secteur, sim_defaults) {
+        code_specialite_amo: cpx.specialite.clone(),
+        secteur_activite: match (&cpx.secteur, sim_defaults) {
             (Some(s), _) => s.clone(),
             (None, true) => "SA05".into(),
             (None, false) => bail!("CPx mode needs --secteur (secteurActivite, e.g. SA05)"),
