@@ -40,7 +40,12 @@ pub fn run(command: CertCommand, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("file         {what} ({:?})", report.format);
+    let format = match report.format {
+        insi_client::FileFormat::Pem => "PEM",
+        insi_client::FileFormat::Der => "DER",
+        insi_client::FileFormat::Pkcs12 => "PKCS#12",
+    };
+    println!("file         {what} ({format})");
     println!("subject      {}", report.subject);
     println!("issuer       {}", report.issuer);
     println!("serial       {}", report.serial);
