@@ -239,3 +239,35 @@ fn garbage_is_an_error_not_a_panic() {
         let _ = verifier().verify(&signed.as_bytes()[..cut]);
     }
 }
+
+#[test]
+fn bergshamra_signing_our_template_gives_our_bytes() {
+    // PKCS#1 v1.5 is deterministic: an independent signer must produce exactly our document.
+    let ours = sign(ASSERTION);
+    let blank = |xml: &str, tag: &str| {
+        let open = format!("<ds:{tag}>");
+        let close = format!("</ds:{tag}>");
+        let start = xml.find(&open).unwrap() + open.len();
+        let end = xml.find(&close).unwrap();
+        format!("{}{}", &xml[..start], &xml[end..])
+    };
+    let template = blank(&blank(&ours, "DigestValue"), "SignatureValue");
+    let pem = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&pki().leaf.key_pkcs8);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
+    };
+    let key = bergshamra::keys::loader::load_pem_auto(pem.as_bytes(), None).unwrap();
+    let mut keys = bergshamra::KeysManager::new();
+    keys.add_key(key);
+    let theirs = bergshamra::sign(&bergshamra::DsigContext::new(keys), &template).unwrap();
+    assert_eq!(theirs, ours);
+}
