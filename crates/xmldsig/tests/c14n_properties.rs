@@ -105,7 +105,8 @@ fn write(el: &El, scope: &mut Vec<(&'static str, &'static str)>, out: &mut Strin
     let mark = scope.len();
     let mut decls: Vec<(&str, &str)> = Vec::new();
     for (p, u) in &el.decls {
-        if !decls.iter().any(|(q, _)| q == p) && !(u.is_empty() && !p.is_empty()) {
+        let undeclares_prefix = u.is_empty() && !p.is_empty();
+        if !undeclares_prefix && decls.iter().all(|(q, _)| q != p) {
             decls.push((p, u));
             scope.push((p, u));
         }
