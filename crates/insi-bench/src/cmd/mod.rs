@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod answer;
 pub mod card;
 pub mod cert;
 pub mod config;

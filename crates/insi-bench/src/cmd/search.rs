@@ -11,7 +11,8 @@ use insi_client::{Outcome, Strategy};
 use insi_soap::{InsNumber, Resultat};
 use serde::Serialize;
 
-use super::connect::{self, AttemptJson, ConnectArgs, ErrorJson, FaultJson};
+use super::answer::{self, AttemptJson, ErrorJson, FaultJson};
+use super::connect::{self, ConnectArgs};
 use crate::output;
 
 #[derive(Debug, clap::Subcommand)]
@@ -108,7 +109,7 @@ pub fn run(command: SearchCommand, json: bool) -> anyhow::Result<ExitCode> {
     let report = runtime
         .block_on(connection.client.search(&traits, strategy))
         .map_err(connect::with_advice)?;
-    connect::write_trace(&args.connect, &report.trace)?;
+    answer::write_trace(&args.connect, &report.trace)?;
 
     let mut out = SearchJson {
         cr: None,
@@ -143,7 +144,7 @@ pub fn run(command: SearchCommand, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&out)?;
     } else {
         print_human(&out);
-        connect::print_attempts(&report.trace.attempts);
+        answer::print_attempts(&report.trace.attempts);
     }
     Ok(code)
 }

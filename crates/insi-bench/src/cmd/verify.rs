@@ -10,7 +10,8 @@ use ins::{Matricule, Oid};
 use insi_client::{Outcome, StoredIns, Strategy, Verdict};
 use serde::Serialize;
 
-use super::connect::{self, AttemptJson, ConnectArgs, ErrorJson, FaultJson};
+use super::answer::{self, AttemptJson, ErrorJson, FaultJson};
+use super::connect::{self, ConnectArgs};
 use super::search::TraitsInput;
 use crate::output;
 
@@ -77,7 +78,7 @@ pub fn run(args: Args, json: bool) -> anyhow::Result<ExitCode> {
     let report = runtime
         .block_on(connection.client.verify(&stored, strategy))
         .map_err(connect::with_advice)?;
-    connect::write_trace(&args.connect, &report.search.trace)?;
+    answer::write_trace(&args.connect, &report.search.trace)?;
 
     let (cr, fault, error) = match &report.search.outcome {
         Outcome::Resultat(r) => (Some(r.cr.code().to_owned()), None, None),
@@ -125,7 +126,7 @@ pub fn run(args: Args, json: bool) -> anyhow::Result<ExitCode> {
         if let Some(e) = &out.error {
             println!("error    {}\nadvice   {}", e.message, e.advice);
         }
-        connect::print_attempts(&report.search.trace.attempts);
+        answer::print_attempts(&report.search.trace.attempts);
     }
     Ok(if report.verdict == Verdict::Conforme {
         ExitCode::SUCCESS
