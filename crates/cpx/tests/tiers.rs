@@ -303,3 +303,32 @@ fn reader_without_card() {
         format!("no card in reader {:?}: insert a card", s.reader())
     );
 }
+
+#[test]
+fn reset_by_another_application_loses_the_pin_state() {
+    let Some(s) = acquire_or_skip("reset_by_another_application_loses_the_pin_state") else {
+        return;
+    };
+    let _inserted = s.insert(profile("cps3-demo.toml")).unwrap();
+    let ctx = s.context().unwrap();
+    let mut mine = Cpx::open(ctx.connect(s.reader()).unwrap()).unwrap();
+    mine.verify_pin(&Pin::new("1234").unwrap()).unwrap();
+    assert!(mine.pin_verified().unwrap());
+    // Another application (shared mode) resets the card.
+    let mut other = ctx.connect(s.reader()).unwrap();
+    other.reconnect(true).unwrap();
+    let err = mine.pin_verified().unwrap_err();
+    assert!(err.to_string().contains("was reset"), "{err}");
+    // The transport reconnected; the PIN must be presented again (never replayed by us).
+    assert!(!mine.pin_verified().unwrap());
+    assert_eq!(mine.sign_sha256(b"x"), Err(CpxError::PinRequired));
+}
+
+#[test]
+fn contactless_cps3_is_refused_with_advice() {
+    let cl =
+        apdu::hex::parse("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E").unwrap();
+    let err = Cpx::open(MemoryTransport::new(profile("cps3-demo.toml").with_atr(cl))).unwrap_err();
+    assert_eq!(err, CpxError::Contactless);
+    assert!(err.to_string().contains("contact reader"));
+}
