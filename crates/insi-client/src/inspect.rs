@@ -53,8 +53,10 @@ pub fn inspect(
     let mut report = inspect_der(leaf, what, now)?;
     report.format = file.format;
     report.has_private_key = file.has_key();
-    report.chain = file.certs[1..]
+    report.chain = file
+        .certs
         .iter()
+        .skip(1)
         .map(|c| match X509Certificate::from_der(c) {
             Ok((_, x)) => x.subject().to_string(),
             Err(_) => "<unreadable certificate>".to_owned(),
