@@ -6,7 +6,7 @@ use insi_soap::{
 };
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName,
-    DnType, IsCa, KeyPair, PKCS_RSA_SHA256,
+    DnType, IsCa, KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
 };
 use xmldsig::{RsaSoftwareSigner, Verifier, VerifyError};
 
@@ -42,8 +42,9 @@ fn card(card_type: Option<u8>) -> Card {
                 vec![0x0a, 0x01, t],
             ));
     }
-    let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
-    let cert = leaf.signed_by(&key, &root).unwrap();
+    static KEY: std::sync::OnceLock<KeyPair> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap());
+    let cert = leaf.signed_by(key, &root).unwrap();
     Card {
         root_der: root.der().to_vec(),
         signer: RsaSoftwareSigner::from_pkcs8_der(&key.serialize_der(), cert.der().to_vec())

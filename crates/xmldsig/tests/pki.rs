@@ -2,7 +2,7 @@
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
-    KeyUsagePurpose, PKCS_RSA_SHA256, date_time_ymd,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, date_time_ymd,
 };
 
 #[derive(Debug)]
@@ -45,16 +45,19 @@ fn leaf_params(cn: &str) -> CertificateParams {
     p
 }
 
-fn rsa() -> KeyPair {
-    KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap()
+/// CA keys are ECDSA (instant to generate; chains may mix algorithms); the signing key is the
+/// one RSA-2048 key all leaves share, generated once per test process.
+fn ca_key() -> KeyPair {
+    KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap()
 }
 
 pub fn build() -> Pki {
-    let root = CertifiedIssuer::self_signed(ca_params("TEST Root CA"), rsa()).unwrap();
-    let inter = CertifiedIssuer::signed_by(ca_params("TEST AC Classe 1"), rsa(), &root).unwrap();
+    let root = CertifiedIssuer::self_signed(ca_params("TEST Root CA"), ca_key()).unwrap();
+    let inter = CertifiedIssuer::signed_by(ca_params("TEST AC Classe 1"), ca_key(), &root).unwrap();
+    let rsa = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
     let leaf = |params: CertificateParams, issuer: &CertifiedIssuer<'_, KeyPair>| {
-        let key = rsa();
-        let cert = params.signed_by(&key, issuer).unwrap();
+        let key = &rsa;
+        let cert = params.signed_by(key, issuer).unwrap();
         Leaf {
             key_pkcs8: key.serialize_der(),
             cert_der: cert.der().to_vec(),
@@ -63,7 +66,7 @@ pub fn build() -> Pki {
     let mut expired = leaf_params("899700000002 EXPIRE");
     expired.not_before = date_time_ymd(2000, 1, 1);
     expired.not_after = date_time_ymd(2001, 1, 1);
-    let rogue_root = CertifiedIssuer::self_signed(ca_params("TEST Root CA"), rsa()).unwrap();
+    let rogue_root = CertifiedIssuer::self_signed(ca_params("TEST Root CA"), ca_key()).unwrap();
     Pki {
         root_der: root.der().to_vec(),
         intermediate_der: inter.der().to_vec(),
