@@ -22,8 +22,9 @@ fn card(card_type: Option<u8>) -> Card {
     ca.distinguished_name
         .push(DnType::CommonName, "TEST AC CLASSE-1");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let root =
-        CertifiedIssuer::self_signed(ca, KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap()).unwrap();
+    // ECDSA CA (instant to generate); one RSA-2048 card key per test process.
+    let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let root = CertifiedIssuer::self_signed(ca, ca_key).unwrap();
     let mut leaf = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, "FR");
