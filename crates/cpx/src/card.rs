@@ -60,6 +60,23 @@ fn bcd_digits(b: &[u8]) -> String {
         .collect()
 }
 
+/// EF.ATR of a CPx starts with a stray `80` byte that is not a TLV (OpenSC's `ef-atr.c` skips it,
+/// CARDS.md §2.3): skip it when what follows parses, read the file as is otherwise.
+pub fn parse_ef_atr(raw: &[u8]) -> Result<Vec<(u32, Vec<u8>)>, CpxError> {
+    let objects = |b: &[u8]| -> Result<Vec<(u32, Vec<u8>)>, apdu::tlv::TlvError> {
+        apdu::tlv::TlvIter::new(b)
+            .map(|t| t.map(|t| (t.tag.0, t.value.to_vec())))
+            .collect()
+    };
+    match raw.split_first() {
+        Some((0x80, rest)) => match objects(rest) {
+            Ok(v) => Ok(v),
+            Err(_) => Ok(objects(raw)?),
+        },
+        _ => Ok(objects(raw)?),
+    }
+}
+
 /// 9000 → data; PIN states get their own errors; anything else names the command.
 fn check(r: Response, what: &'static str) -> Result<Vec<u8>, CpxError> {
     match r.sw {
@@ -162,6 +179,13 @@ impl<T: CardTransport> Cpx<T> {
                 .unwrap_or_default())
         };
         Ok(Some((date(0x81)?, date(0x82)?)))
+    }
+
+    /// The data objects of EF.ATR (`3F00/2F01`, e.g. `4F` the IAS-ECC AID, `47` card
+    /// capabilities), as `(tag, value)` pairs.
+    pub fn ef_atr(&mut self) -> Result<Vec<(u32, Vec<u8>)>, CpxError> {
+        let raw = self.read_file(&[0x3F, 0x00, 0x2F, 0x01], "read EF.ATR (3F00/2F01)")?;
+        parse_ef_atr(&raw)
     }
 
     /// The certificates, found by walking PKCS#15 (ODF → CDF → files). Needs no PIN.
@@ -308,5 +332,24 @@ impl<T: CardTransport> Cpx<T> {
             certificates,
             update_window,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ef_atr_with_and_without_the_stray_80() {
+        let with = apdu::hex::parse("80 47 03 94 01 80 4F 02 80 25").unwrap();
+        let want = vec![(0x47, vec![0x94, 0x01, 0x80]), (0x4F, vec![0x80, 0x25])];
+        assert_eq!(parse_ef_atr(&with).unwrap(), want);
+        assert_eq!(parse_ef_atr(&with[1..]).unwrap(), want);
+        // A genuine leading 80 object is kept when skipping the byte would not parse.
+        assert_eq!(
+            parse_ef_atr(&[0x80, 0x01, 0xAA]).unwrap(),
+            vec![(0x80, vec![0xAA])]
+        );
+        assert!(parse_ef_atr(&[0x47, 0x05, 1]).is_err());
     }
 }

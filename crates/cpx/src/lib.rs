@@ -37,7 +37,7 @@ mod pin;
 pub mod pkcs15;
 pub mod sha256;
 
-pub use card::{ANS_ISSUER, CardInfo, Cpx, PKCS15_AID};
+pub use card::{ANS_ISSUER, CardInfo, Cpx, PKCS15_AID, parse_ef_atr};
 pub use cert::{CardCertificate, CertRole};
 pub use detect::{CpxModel, detect};
 pub use pin::{Pin, PinStatus};

@@ -109,6 +109,10 @@ mod scenarios {
             .unwrap();
         assert_eq!(auth.card_type, None);
         assert!(!card.pin_verified().unwrap());
+        // EF.ATR carries the stray 80 of real CPx cards; the IAS-ECC AID comes out clean.
+        let ef_atr = card.ef_atr().unwrap();
+        let aid = &ef_atr.iter().find(|(t, _)| *t == 0x4F).unwrap().1;
+        assert_eq!(aid, &[0x80, 0x25, 0, 0, 1, 0xFF, 1, 0]);
     }
 
     pub fn t0_get_response_chains(rig: &dyn Rig) {
