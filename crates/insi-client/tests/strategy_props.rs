@@ -331,3 +331,58 @@ fn the_deadline_bounds_the_whole_search() {
         "{text}"
     );
 }
+
+/// Answers with a fixed status and body, counting calls.
+struct Canned {
+    status: u16,
+    body: &'static [u8],
+    calls: Mutex<u32>,
+}
+
+impl Transport for &Canned {
+    async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+        *self.calls.lock().unwrap() += 1;
+        Ok(HttpResponse {
+            status: self.status,
+            body: self.body.to_vec(),
+        })
+    }
+}
+
+#[test]
+fn answers_that_are_not_insi_are_reported_not_panicked_on() {
+    let traits = Traits::parse("ADRUN", "ZOE", "F", "1975-12-31", None).unwrap();
+    let cases: [(u16, &[u8], u32, &str); 4] = [
+        (200, b"<html>hello</html>", 1, "unreadable response"),
+        (404, b"<html>Not Found</html>", 1, "/lps"),
+        (503, b"Service Unavailable", 3, "HTTP 503"),
+        (200, b"\xff\xfe\x00garbage", 1, "unreadable response"),
+    ];
+    for (status, body, expected_calls, expected_text) in cases {
+        let canned = Canned {
+            status,
+            body,
+            calls: Mutex::new(0),
+        };
+        let client =
+            InsiClient::new(&canned, "https://fake.invalid/lps", caller()).with_policy(policy(2));
+        let report = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(client.search(&traits, Strategy::Cnda))
+            .unwrap();
+        assert_eq!(
+            *canned.calls.lock().unwrap(),
+            expected_calls,
+            "HTTP {status}"
+        );
+        let Outcome::Failed(err) = &report.outcome else {
+            panic!("{:?}", report.outcome)
+        };
+        let text = format!("{err} / {}", err.advice());
+        assert!(text.contains(expected_text), "HTTP {status}: {text}");
+        assert_eq!(report.trace.attempts[0].http_status, Some(status));
+        assert_eq!(report.trace.attempts[0].response.as_deref(), Some(body));
+    }
+}
