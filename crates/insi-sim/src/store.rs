@@ -237,6 +237,7 @@ impl Store {
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('population', ?1)",
                 [&wanted],
             )?;
+
             conn.execute_batch("COMMIT")?;
             conn.execute_batch(CREATE_INDEXES)?;
             conn.execute_batch("ANALYZE")?;
@@ -251,7 +252,22 @@ impl Store {
         })
     }
 
-    /// Number of stored identities (personas included).
+    /// Size of the synthetic population, from the database's records (no table scan: a
+    /// `count(*)` over 10 M rows takes over a second).
+    pub fn population_count(&self) -> Result<u64, StoreError> {
+        let text: Option<String> = self.with_conn(|conn| {
+            conn.query_row("SELECT value FROM meta WHERE key = 'population'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+        })?;
+        // The record reads "N identities, seed S, generator vV".
+        Ok(text
+            .and_then(|t| t.split(' ').next().and_then(|n| n.parse().ok()))
+            .unwrap_or(0))
+    }
+
+    /// Number of stored identities (personas included), by counting rows.
     pub fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
             .with_conn(|conn| conn.query_row("SELECT count(*) FROM identity", [], |r| r.get(0)))?;
@@ -360,6 +376,8 @@ CREATE TABLE IF NOT EXISTS identity (
 CREATE INDEX IF NOT EXISTS identity_traits ON identity(nom, date_naissance);
 CREATE INDEX IF NOT EXISTS identity_matricule ON identity(matricule);
 CREATE INDEX IF NOT EXISTS identity_od ON identity(matricule_od);
+-- Partial index: only persona rows, so replacing personas at startup does not scan 10 M rows.
+CREATE INDEX IF NOT EXISTS identity_personas ON identity(source) WHERE source = 1;
 ";
 
 // Bulk loads insert without indexes and build them once at the end: several times faster.
@@ -475,6 +493,7 @@ mod tests {
         let report = store.ensure_population(3_000, 9).unwrap();
         assert!(report.generated);
         assert_eq!(store.count().unwrap(), 3_000);
+        assert_eq!(store.population_count().unwrap(), 3_000);
         let mut expected = Vec::new();
         crate::population::generate(3_000, 9, |i| expected.push(i));
         // Every generated identity is found by a Vitale search on its own matricule.

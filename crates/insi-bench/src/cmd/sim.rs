@@ -206,7 +206,7 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let identities = store.count()?;
+    let identities = store.population_count()? + personas.identities.len() as u64;
     let store_ready = started.elapsed();
     let store = Arc::new(store);
 
