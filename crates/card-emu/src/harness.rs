@@ -241,8 +241,11 @@ impl Pcscd {
 
 impl Drop for Pcscd {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        // SIGTERM by pid (pcscd cleans up); `kill(1)` is not in minimal Debian images.
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_child(&self.child),
+            rustix::process::Signal::TERM,
+        );
         // pcscd exits within 0.2 s of SIGTERM (CARDS.md §4.6); SIGKILL if it has not after 3 s.
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline {
