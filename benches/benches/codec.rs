@@ -92,7 +92,8 @@ fn bench(c: &mut Criterion) {
     });
 
     // The writing alone, for a request already built (what a retry or the first-name loop reuses).
-    let prepared = Request::rechercher_par_traits(&caller, &ids, RecSansVitale::from_traits(&traits));
+    let prepared =
+        Request::rechercher_par_traits(&caller, &ids, RecSansVitale::from_traits(&traits));
     let mut buffer = String::with_capacity(4096);
     c.bench_function("codec/encode_prepared_envelope", |b| {
         b.iter(|| {
@@ -104,7 +105,9 @@ fn bench(c: &mut Criterion) {
 
     // Floor for building: allocate and copy the finished envelope's bytes.
     let finished = prepared.encode();
-    c.bench_function("floor/alloc_copy_envelope", |b| b.iter(|| String::from(black_box(finished.as_str()))));
+    c.bench_function("floor/alloc_copy_envelope", |b| {
+        b.iter(|| String::from(black_box(finished.as_str())))
+    });
 
     let (signer, root) = card_signer();
     let attributes = PsAttributes {

@@ -53,6 +53,7 @@ mod header;
 pub mod ns;
 mod request;
 mod request_decode;
+mod request_write;
 mod response_decode;
 mod resultat;
 mod scan;

@@ -4,7 +4,8 @@
 use ins::Traits;
 
 use crate::header::{CallIds, Caller, ContexteBam, ContexteLps, Couverture};
-use crate::ns::{self, Operation};
+use crate::ns::Operation;
+use crate::request_write::{BamHeader, Envelope, LpsHeader, LpsIdentity, write_envelope};
 use crate::write;
 
 /// `RECSANSVITALE`: a search by traits. Fields are text as they go on the wire.
@@ -243,197 +244,92 @@ impl Request {
 
     /// [`Request::encode`] into a reusable buffer.
     pub fn encode_into(&self, out: &mut String) {
-        out.push_str("<soap:Envelope xmlns:soap=\"");
-        out.push_str(ns::SOAP12);
-        out.push_str("\"><soap:Header>");
-        if let Some(bam) = &self.contexte_bam {
-            encode_bam(out, bam);
-        }
-        if let Some(lps) = &self.contexte_lps {
-            encode_lps(out, lps);
-        }
-        if let Some(action) = &self.action {
-            out.push_str("<wsa:Action xmlns:wsa=\"");
-            out.push_str(ns::WSA);
-            out.push_str("\">");
-            write::text(out, action);
-            out.push_str("</wsa:Action>");
-        }
-        if let Some(id) = &self.message_id {
-            out.push_str("<wsa:MessageID xmlns:wsa=\"");
-            out.push_str(ns::WSA);
-            out.push_str("\">");
-            write::text(out, id);
-            out.push_str("</wsa:MessageID>");
-        }
-        if !self.assertions.is_empty() {
-            out.push_str("<wsse:Security xmlns:wsse=\"");
-            out.push_str(ns::WSSE);
-            out.push_str("\">");
-            for a in &self.assertions {
-                out.push_str(&a.xml);
-            }
-            out.push_str("</wsse:Security>");
-        }
-        out.push_str("</soap:Header><soap:Body>");
-        match &self.body {
-            RequestBody::RecSansVitale(b) => encode_recsans(out, b),
-            RequestBody::RecVitale(b) => encode_recvit(out, b),
-        }
-        out.push_str("</soap:Body></soap:Envelope>");
+        let lps = self.contexte_lps.as_ref().map(|c| LpsHeader {
+            nature: c.nature.as_deref(),
+            version: &c.version,
+            id: &c.id,
+            temps: &c.temps,
+            emetteur: c.emetteur.as_deref(),
+            lps: c.lps.as_ref().map(|l| LpsIdentity {
+                idam: l.idam.as_deref(),
+                idam_r: l.idam_r.as_deref(),
+                version: l.version.as_deref(),
+                instance: l.instance.as_deref(),
+                nom: l.nom.as_deref(),
+            }),
+        });
+        let bam = self.contexte_bam.as_ref().map(|c| BamHeader {
+            nature: c.nature.as_deref(),
+            version: &c.version,
+            id: &c.id,
+            temps: &c.temps,
+            emetteur: c.emetteur.as_deref(),
+            date_ref: c.date_ref.as_deref(),
+            couverture: &c.couverture,
+        });
+        write_envelope(
+            out,
+            &Envelope {
+                bam,
+                lps,
+                action: self.action.as_deref(),
+                message_id: self.message_id.as_deref(),
+                assertions: &self.assertions,
+                body: &self.body,
+            },
+        );
     }
-}
 
-fn open_with_attrs(
-    out: &mut String,
-    tag: &str,
-    xmlns: &str,
-    uri: &str,
-    attrs: &[(&str, Option<&str>)],
-) {
-    out.push('<');
-    out.push_str(tag);
-    out.push_str(" xmlns:");
-    out.push_str(xmlns);
-    out.push_str("=\"");
-    out.push_str(uri);
-    out.push('"');
-    for (name, value) in attrs {
-        if let Some(v) = value {
-            out.push(' ');
-            out.push_str(name);
-            out.push_str("=\"");
-            write::attr(out, v);
-            out.push('"');
-        }
+    /// Writes the envelope of [`Request::rechercher_par_traits`] straight into `out`, without
+    /// building the intermediate [`Request`] (no per-field allocation): the same bytes as
+    /// `Request::rechercher_par_traits(caller, ids, body.clone()).encode()`, for hot loops.
+    pub fn write_trait_search(
+        caller: &Caller,
+        ids: &CallIds,
+        body: RecSansVitale,
+        out: &mut String,
+    ) {
+        let temps = crate::header::format_temps(ids.temps);
+        let mut lps_id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let mut bam_id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let mut msg = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let msg = ids.message_id.hyphenated().encode_lower(&mut msg);
+        let mut message_id = String::with_capacity(5 + msg.len());
+        message_id.push_str("uuid:");
+        message_id.push_str(msg);
+        let couverture = Couverture::default();
+        let body = RequestBody::RecSansVitale(body);
+        write_envelope(
+            out,
+            &Envelope {
+                bam: Some(BamHeader {
+                    nature: None,
+                    version: "01_02",
+                    id: ids.bam_id.hyphenated().encode_lower(&mut bam_id),
+                    temps: &temps,
+                    emetteur: Some(&caller.emetteur),
+                    date_ref: None,
+                    couverture: &couverture,
+                }),
+                lps: Some(LpsHeader {
+                    nature: Some("CTXLPS"),
+                    version: "01_00",
+                    id: ids.lps_id.hyphenated().encode_lower(&mut lps_id),
+                    temps: &temps,
+                    emetteur: Some(&caller.emetteur),
+                    lps: Some(LpsIdentity {
+                        idam: Some(&caller.idam),
+                        idam_r: Some("4"),
+                        version: Some(&caller.lps_version),
+                        instance: Some(&caller.instance),
+                        nom: Some(&caller.nom),
+                    }),
+                }),
+                action: Some(Operation::RechercherInsAvecTraitsIdentite.action()),
+                message_id: Some(&message_id),
+                assertions: &[],
+                body: &body,
+            },
+        );
     }
-    out.push('>');
-}
-
-fn encode_lps(out: &mut String, c: &ContexteLps) {
-    open_with_attrs(
-        out,
-        "ctxlps:ContexteLPS",
-        "ctxlps",
-        ns::CTXLPS,
-        &[
-            ("Nature", c.nature.as_deref()),
-            ("Version", Some(&c.version)),
-        ],
-    );
-    write::leaf(out, "ctxlps:Id", &c.id);
-    write::leaf(out, "ctxlps:Temps", &c.temps);
-    write::opt_leaf(out, "ctxlps:Emetteur", c.emetteur.as_deref());
-    if let Some(lps) = &c.lps {
-        write::open(out, "ctxlps:LPS");
-        if let Some(idam) = &lps.idam {
-            out.push_str("<ctxlps:IDAM");
-            if let Some(r) = &lps.idam_r {
-                out.push_str(" R=\"");
-                write::attr(out, r);
-                out.push('"');
-            }
-            out.push('>');
-            write::text(out, idam);
-            write::close(out, "ctxlps:IDAM");
-        }
-        write::opt_leaf(out, "ctxlps:Version", lps.version.as_deref());
-        write::opt_leaf(out, "ctxlps:Instance", lps.instance.as_deref());
-        write::opt_leaf(out, "ctxlps:Nom", lps.nom.as_deref());
-        write::close(out, "ctxlps:LPS");
-    }
-    write::close(out, "ctxlps:ContexteLPS");
-}
-
-fn encode_bam(out: &mut String, c: &ContexteBam) {
-    open_with_attrs(
-        out,
-        "ctxbam:ContexteBAM",
-        "ctxbam",
-        ns::CTXBAM,
-        &[
-            ("Nature", c.nature.as_deref()),
-            ("Version", Some(&c.version)),
-        ],
-    );
-    write::leaf(out, "ctxbam:Id", &c.id);
-    write::leaf(out, "ctxbam:Temps", &c.temps);
-    write::opt_leaf(out, "ctxbam:Emetteur", c.emetteur.as_deref());
-    write::opt_leaf(out, "ctxbam:DateRef", c.date_ref.as_deref());
-    let cv = &c.couverture;
-    if cv.is_empty() {
-        // An empty COUVERTURE is required for a trait search (§2.4).
-        out.push_str("<ctxbam:COUVERTURE/>");
-    } else {
-        write::open(out, "ctxbam:COUVERTURE");
-        write::opt_leaf(out, "ctxbam:GrandRegime", cv.grand_regime.as_deref());
-        write::opt_leaf(out, "ctxbam:Organisme", cv.organisme.as_deref());
-        write::opt_leaf(out, "ctxbam:CodeCentre", cv.code_centre.as_deref());
-        if let Some(assure) = &cv.assure {
-            write::open(out, "ctxbam:ASSURE");
-            write::open(out, "ctxbam:Id");
-            write::leaf(out, "ctxbam:Num", &assure.num);
-            write::opt_leaf(out, "ctxbam:Cle", assure.cle.as_deref());
-            write::close(out, "ctxbam:Id");
-            write::close(out, "ctxbam:ASSURE");
-        }
-        if let Some(b) = &cv.beneficiaire {
-            write::open(out, "ctxbam:BENEFICIAIRE");
-            if let Some(nir) = &b.nir {
-                write::open(out, "ctxbam:Nir");
-                write::leaf(out, "ctxbam:Num", &nir.num);
-                write::opt_leaf(out, "ctxbam:Cle", nir.cle.as_deref());
-                write::opt_leaf(
-                    out,
-                    "ctxbam:DateCertification",
-                    b.date_certification.as_deref(),
-                );
-                write::close(out, "ctxbam:Nir");
-            }
-            write::opt_leaf(out, "ctxbam:DateNai", b.date_nai.as_deref());
-            write::opt_leaf(out, "ctxbam:Rang", b.rang.as_deref());
-            write::opt_leaf(out, "ctxbam:Porteur", b.porteur.as_deref());
-            write::close(out, "ctxbam:BENEFICIAIRE");
-        }
-        write::close(out, "ctxbam:COUVERTURE");
-    }
-    write::close(out, "ctxbam:ContexteBAM");
-}
-
-fn encode_recsans(out: &mut String, b: &RecSansVitale) {
-    out.push_str("<ins:RECSANSVITALE xmlns:ins=\"");
-    out.push_str(ns::RECSANS);
-    out.push_str("\">");
-    write::opt_leaf(out, "ins:NomNaissance", b.nom_naissance.as_deref());
-    for p in &b.prenoms {
-        write::leaf(out, "ins:Prenom", p);
-    }
-    write::opt_leaf(out, "ins:Sexe", b.sexe.as_deref());
-    write::opt_leaf(out, "ins:DateNaissance", b.date_naissance.as_deref());
-    write::opt_leaf(out, "ins:LieuNaissance", b.lieu_naissance.as_deref());
-    out.push_str("</ins:RECSANSVITALE>");
-}
-
-fn encode_matricule(out: &mut String, tag: &str, m: &MatriculeXml) {
-    write::open(out, tag);
-    write::leaf(out, "vit:NumIdentifiant", &m.num_identifiant);
-    write::opt_leaf(out, "vit:Cle", m.cle.as_deref());
-    write::opt_leaf(out, "vit:TypeMatricule", m.type_matricule.as_deref());
-    write::close(out, tag);
-}
-
-fn encode_recvit(out: &mut String, b: &RecVitale) {
-    out.push_str("<vit:RECVITALE xmlns:vit=\"");
-    out.push_str(ns::RECVIT);
-    out.push_str("\">");
-    if let Some(m) = &b.matricule_individu {
-        encode_matricule(out, "vit:MatriculeIndividu", m);
-    }
-    if let Some(m) = &b.matricule_od {
-        encode_matricule(out, "vit:MatriculeOD", m);
-    }
-    write::opt_leaf(out, "vit:NomNaissance", b.nom_naissance.as_deref());
-    write::opt_leaf(out, "vit:DateNaissance", b.date_naissance.as_deref());
-    write::opt_leaf(out, "vit:RangNaissance", b.rang_naissance.as_deref());
-    out.push_str("</vit:RECVITALE>");
 }

@@ -55,6 +55,17 @@ fn trait_search_envelope_is_the_working_shape() {
         "</ins:RECSANSVITALE></soap:Body></soap:Envelope>",
     );
     assert_eq!(xml, expected);
+    let mut direct = String::new();
+    Request::write_trait_search(
+        &caller(),
+        &ids(),
+        RecSansVitale::from_traits(&traits),
+        &mut direct,
+    );
+    assert_eq!(
+        direct, expected,
+        "the allocation-free writer gives the same bytes"
+    );
     assert_eq!(
         req.content_type(),
         "application/soap+xml; charset=utf-8; action=\"urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite\""

@@ -121,7 +121,11 @@ proptest! {
     #[test]
     fn trait_search_requests_round_trip(t in traits(), loop_index in 0usize..4) {
         let prenom = t.prenoms.iter().nth(loop_index).map(str::to_owned).unwrap_or_else(|| t.prenoms.liste());
-        let req = Request::rechercher_par_traits(&caller(), &CallIds::fresh(), RecSansVitale::with_prenom(&t, &prenom));
+        let ids = CallIds::fresh();
+        let req = Request::rechercher_par_traits(&caller(), &ids, RecSansVitale::with_prenom(&t, &prenom));
+        let mut direct = String::new();
+        Request::write_trait_search(&caller(), &ids, RecSansVitale::with_prenom(&t, &prenom), &mut direct);
+        prop_assert_eq!(&direct, &req.encode());
         let back = decode_request(req.encode().as_bytes()).unwrap();
         prop_assert!(back.warnings.is_empty());
         prop_assert_eq!(back.request, req);
