@@ -602,3 +602,55 @@ async fn timeouts_say_their_phase() {
     holder.abort();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_searches_reuse_one_kept_alive_connection() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let sim = start(EmbeddedConfig::default()).await.unwrap();
+    let upstream = sim.server().addr(insi_sim::tls::HostMode::Mtls).unwrap();
+    // A TCP relay in front of the simulator counts the connections the client opens.
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = relay.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let relay_task = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let tls = TlsSetup {
+        ca: insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "ca").unwrap(),
+        identity: Some(ClientIdentity::from_pem(sim.client_identity_pem().as_bytes()).unwrap()),
+    };
+    let c = InsiClient::new(
+        HttpTransport::new(tls, Duration::from_secs(5)).unwrap(),
+        format!("https://127.0.0.1:{port}/lps"),
+        caller(insi_sim::server::DEFAULT_IDAM),
+    );
+    for _ in 0..25 {
+        let r = c
+            .search(
+                &traits("TCHITCHI", "OLA CATARINA", "F", "1936-06-21", None),
+                Strategy::Cnda,
+            )
+            .await
+            .unwrap();
+        assert_eq!(resultat(&r).cr, CodeCr::Ok);
+    }
+    // 50 calls. hyper hands a connection back to the pool a moment after its body ends, so
+    // the call right after the first may open a second one; from then on both are reused.
+    let connections = accepted.load(Ordering::SeqCst);
+    assert!(
+        (1..=2).contains(&connections),
+        "50 calls took {connections} connections"
+    );
+    relay_task.abort();
+    sim.shutdown().await;
+}
