@@ -45,6 +45,18 @@ pub fn midstate(message: &[u8]) -> Midstate {
     }
 }
 
+/// DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1).
+pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
+/// The 51-byte DigestInfo [`crate::Cpx::authenticate`] expects for a SHA-256 hash (what a TLS 1.2
+/// `rsa_pkcs1_sha256` CertificateVerify signs).
+pub fn digest_info_sha256(hash: &[u8; 32]) -> Vec<u8> {
+    [&SHA256_DIGEST_INFO_PREFIX[..], hash].concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

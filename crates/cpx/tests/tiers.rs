@@ -180,8 +180,8 @@ mod scenarios {
         );
         // A SHA-256 DigestInfo (51 bytes), as a TLS 1.2 CertificateVerify would send.
         let digest = Sha256::digest(b"handshake transcript");
-        let mut di = apdu::hex::parse("3031300d060960864801650304020105000420").unwrap();
-        di.extend_from_slice(&digest);
+        let di = cpx::sha256::digest_info_sha256(&digest.into());
+        assert_eq!(di.len(), 51);
         let sig = card.authenticate(&di).unwrap();
         auth.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &sig)
             .unwrap();
