@@ -117,3 +117,59 @@ fn config_init_writes_a_usable_file_once() {
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+/// The no-echo prompt, on a real pseudo-terminal made by `script` (util-linux, essential on
+/// Debian): the password is read from the terminal and never echoed.
+#[test]
+fn pkcs12_password_prompt_does_not_echo() {
+    use std::io::Write as _;
+    use std::process::{Command as Std, Stdio};
+    let bin = env!("CARGO_BIN_EXE_insi-bench");
+    let inner = format!(
+        "env -u INSI_BENCH_P12_PASSWORD {bin} cert inspect {}",
+        pki("insi-auto.p12")
+    );
+    let mut child = Std::new("script")
+        .args(["-qc", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) is installed");
+    // Type only once the prompt is shown (echo is off by then), reading as it comes.
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        use std::io::Read as _;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&seen).contains("password of") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.extend(chunk),
+            Err(_) => panic!("no prompt: {}", String::from_utf8_lossy(&seen)),
+        }
+    }
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"insi-bench\n")
+        .unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+    seen.extend(rx.try_iter().flatten());
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("password of"), "{text}");
+    assert!(text.contains("CN=INSI-AUTO"), "{text}");
+    assert!(
+        !text.contains("insi-bench\r\n") && !text.contains(": insi-bench"),
+        "{text}"
+    );
+}
