@@ -1,11 +1,12 @@
 //! Simulator throughput measured from outside with `oha` (cargo install oha --version 1.16.0
 //! --locked): the SOAP endpoint (a trait search answered `00` from the store, RESULTAT encoded)
 //! and, in the same run against the same server and TLS setup, the trivial `GET /health`
-//! endpoint as the floor. Prints both rates and soap / health.
+//! endpoint as the floor. Prints both rates per round and the median of soap / health.
 //!
 //! `cargo bench -p insi-bench-benches --bench sim_throughput`. Settings: `OHA` (path of the
 //! binary, default `oha` on PATH), `INSI_SIM_OHA_DURATION` (default `5s`),
-//! `INSI_SIM_OHA_CONNECTIONS` (default 16). Without oha it says how to install it and exits 0.
+//! `INSI_SIM_OHA_CONNECTIONS` (default 16), `INSI_SIM_OHA_ROUNDS` (default 3). Without oha it
+//! says how to install it and exits 0.
 
 use std::process::Command;
 
@@ -21,6 +22,10 @@ fn main() {
     }
     let duration = std::env::var("INSI_SIM_OHA_DURATION").unwrap_or_else(|_| "5s".into());
     let connections = std::env::var("INSI_SIM_OHA_CONNECTIONS").unwrap_or_else(|_| "16".into());
+    let rounds: u32 = std::env::var("INSI_SIM_OHA_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,20 +89,39 @@ fn main() {
         let p50 = v["latencyPercentiles"]["p50"].as_f64().unwrap_or(0.0) * 1e3;
         let p99 = v["latencyPercentiles"]["p99"].as_f64().unwrap_or(0.0) * 1e3;
         let ok = v["statusCodeDistribution"]["200"].as_u64().unwrap_or(0);
-        println!("{label:>7}: {rps:>9.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {ok} × HTTP 200");
+        println!(
+            "{label:>10}: {rps:>9.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {ok} × HTTP 200"
+        );
         (rps, p50, p99, ok)
     };
     println!(
-        "oha -z {duration} -c {connections}, HTTP/1.1 keep-alive, mTLS (INSI-AUTO), 2 cores shared with the load tool"
+        "oha -z {duration} -c {connections}, HTTP/1.1 keep-alive, mTLS (INSI-AUTO), 2 cores shared with the load tool; {rounds} alternating rounds"
     );
-    let health = run("health", &[], &url.replace("/lps", "/health"));
-    let soap = run(
-        "soap",
-        &["-m", "POST", "-H", &content_type, "-D", &body_file],
-        &url,
-    );
-    if health.0 > 0.0 {
-        println!("soap / health throughput ratio: {:.2}", soap.0 / health.0);
+    // Alternating rounds, so that a burst of load from elsewhere on the machine hits both
+    // endpoints alike; the ratio is taken per round and its median reported.
+    let mut ratios = Vec::new();
+    for round in 1..=rounds {
+        let health = run(
+            &format!("health #{round}"),
+            &[],
+            &url.replace("/lps", "/health"),
+        );
+        let soap = run(
+            &format!("soap #{round}"),
+            &["-m", "POST", "-H", &content_type, "-D", &body_file],
+            &url,
+        );
+        if health.0 > 0.0 {
+            ratios.push(soap.0 / health.0);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    if let Some(median) = ratios.get(ratios.len() / 2) {
+        let all: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        println!(
+            "soap / health throughput ratio: median {median:.2} (rounds: {})",
+            all.join(", ")
+        );
     }
     runtime.block_on(sim.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
