@@ -21,6 +21,18 @@ use xmldsig::{RsaSoftwareSigner, Signer, Verifier};
 const LIVE: &[u8] = include_bytes!("../../testdata/xml/resultat-00-live.xml");
 const FAULT: &[u8] = include_bytes!("../../testdata/xml/fault-siram100-desir550.xml");
 
+/// Namespace resolution alone (what any namespace-correct decoder must at least pay).
+fn ns_scan(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::NsReader::from_reader(bytes);
+    let mut events = 0;
+    loop {
+        match reader.read_resolved_event() {
+            Ok((_, Event::Eof)) | Err(_) => return events,
+            Ok(_) => events += 1,
+        }
+    }
+}
+
 fn scan_floor(bytes: &[u8]) -> usize {
     let mut reader = Reader::from_reader(bytes);
     let mut events = 0;
@@ -57,6 +69,9 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("floor/quick_xml_scan_live_response", |b| {
         b.iter(|| scan_floor(black_box(LIVE)))
+    });
+    c.bench_function("reference/quick_xml_ns_scan_live_response", |b| {
+        b.iter(|| ns_scan(black_box(LIVE)))
     });
     c.bench_function("codec/decode_live_00_two_inshisto", |b| {
         b.iter(|| decode_response(black_box(LIVE)))

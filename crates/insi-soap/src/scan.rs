@@ -344,6 +344,9 @@ pub(crate) fn check_attrs(
     start: &BytesStart<'_>,
     at: usize,
 ) -> Result<(), DecodeError> {
+    if start.attributes_raw().trim_matches(is_xml_space).is_empty() {
+        return Ok(());
+    }
     for a in start.attributes() {
         let a = a.map_err(|e| sc.error(at, DecodeErrorKind::Syntax(e.to_string())))?;
         a.normalized_value(XmlVersion::Implicit1_0)
