@@ -177,3 +177,52 @@ fn serve_refuses_bad_options_with_a_clear_message() {
     assert_eq!(code, Some(2));
     assert!(err.contains("NOM/PRENOM=FILE"), "{err}");
 }
+
+#[test]
+fn serve_both_hosts_cpx_demands_an_assertion() {
+    let (_server, banner) = start(&["--mode", "both", "--listen-cpx", "127.0.0.1:0"]);
+    let urls = banner["urls"].as_array().unwrap();
+    let url_of = |mode: &str| {
+        urls.iter()
+            .find(|u| u[1] == mode)
+            .and_then(|u| u[0].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let request = banner["curl"]
+        .as_str()
+        .unwrap()
+        .split("--data-binary '")
+        .nth(1)
+        .and_then(|b| b.split("' \\").next())
+        .unwrap()
+        .to_owned();
+    // Server-auth TLS only: no client certificate needed to reach SOAP, but no assertion.
+    let (body, code) = curl(&[
+        "--cacert",
+        "testdata/pki/ca.pem",
+        "-H",
+        "Content-Type: application/soap+xml; charset=utf-8",
+        "--data-binary",
+        &request,
+        &url_of("cpx"),
+    ]);
+    assert_eq!(code, "500", "{body}");
+    assert!(
+        body.contains("insisim_assertion") && body.contains("no saml:Assertion"),
+        "{body}"
+    );
+    // The mTLS host of the same process answers as usual.
+    let (body, code) = curl(&[
+        "--cacert",
+        "testdata/pki/ca.pem",
+        "--cert",
+        "testdata/pki/insi-auto.pem",
+        "--key",
+        "testdata/pki/insi-auto.key",
+        "--data-binary",
+        &request,
+        &url_of("mtls"),
+    ]);
+    assert_eq!(code, "200", "{body}");
+}

@@ -116,3 +116,36 @@ async fn cpx_host_requires_a_valid_ps_assertion() {
     );
     sim.shutdown().await;
 }
+
+/// The contract with the card emulator: an assertion signed with the test CPS3 card's signature
+/// key (`testdata/cards/`) verifies against `testdata/cards/cpx-ca.pem`, the CA
+/// `sim serve --mode cpx` trusts by default.
+#[test]
+fn the_emulated_card_certificate_verifies_against_the_default_cpx_ca() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cards");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let (cert, key, ca) = (
+        read("cps3-demo.sign.pem"),
+        read("cps3-demo.sign.key.pem"),
+        read("cpx-ca.pem"),
+    );
+    let signer = RsaSoftwareSigner::from_pem(&key, &cert).unwrap();
+    let signed = assertion(&cert, jiff::Timestamp::now())
+        .sign(&signer)
+        .unwrap();
+    let verifier = insi_sim::cpx::CpxVerifier::new(&ca).unwrap();
+    let who = verifier.verify(&[signed]).unwrap();
+    assert_eq!(who.name_qualifier, "CPS");
+    assert_eq!(who.name_id, "899700123456");
+    // And not against the simulator's own ephemeral-style CPx CA from testdata/pki.
+    let other = std::fs::read_to_string(dir.join("../pki/cpx-ca.pem")).unwrap();
+    let signed = assertion(&cert, jiff::Timestamp::now())
+        .sign(&signer)
+        .unwrap();
+    assert!(
+        insi_sim::cpx::CpxVerifier::new(&other)
+            .unwrap()
+            .verify(&[signed])
+            .is_err()
+    );
+}
