@@ -99,16 +99,16 @@ pub fn print_attempts(attempts: &[Attempt]) {
             AttemptOutcome::Fault { code } => format!("fault {code}"),
             AttemptOutcome::Transport { error } => format!("error: {error}"),
         };
+        let mut sent = a.prenom.clone();
+        if a.with_cog {
+            sent.push_str(" + COG");
+        }
+        if a.retry > 0 {
+            sent.push_str(&format!(" (retry {})", a.retry));
+        }
         println!(
-            "  {:>2}. {:<30} {:<5}{}  {:>8.1} ms  {what}",
+            "  {:>2}. {sent:<34} {:>8.1} ms  {what}",
             a.index + 1,
-            a.prenom,
-            if a.with_cog { "+COG" } else { "" },
-            if a.retry > 0 {
-                format!(" (retry {})", a.retry)
-            } else {
-                String::new()
-            },
             a.ms()
         );
     }
