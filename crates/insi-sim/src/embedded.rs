@@ -151,3 +151,20 @@ impl EmbeddedSim {
         self.server.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_carries_the_shipped_personas() {
+        let personas = EmbeddedConfig::default().personas.unwrap();
+        assert!(
+            personas
+                .identities
+                .iter()
+                .any(|p| p.nom_naissance == "TCHITCHI")
+        );
+        assert!(!personas.faults.is_empty());
+    }
+}

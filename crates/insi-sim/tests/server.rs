@@ -348,6 +348,27 @@ async fn chaos_faults_and_resets() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_delays_the_answer() {
+    use std::time::{Duration, Instant};
+    // A lower bound only (a sleep is never shorter): not a timing assertion on speed.
+    let sim = sim_with_chaos(ChaosConfig {
+        latency: insi_sim::chaos::Latency::Fixed(Duration::from_millis(150)),
+        ..ChaosConfig::default()
+    })
+    .await;
+    let c = client(sim.ca_pem(), Some(sim.client()));
+    let url = sim.url().unwrap();
+    // The first request also pays the TLS handshake; time the second.
+    let body = || traits_request("ADRUN", "ZOE", "F", "1975-12-31", None);
+    post(&c, &url, body(), &[]).await.unwrap();
+    let t = Instant::now();
+    let (status, text) = post(&c, &url, body(), &[]).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(150));
+    assert_eq!(cr(&answer(status, &text)), "00");
+    sim.shutdown().await;
+}
+
 async fn sim_with_chaos(chaos: ChaosConfig) -> embedded::EmbeddedSim {
     sim(EmbeddedConfig {
         chaos,
