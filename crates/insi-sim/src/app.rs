@@ -314,3 +314,31 @@ pub fn resultat(outcome: &Outcome) -> Resultat {
         Outcome::Several(_) => Resultat::without_identity(ins::CodeCr::PlusieursIdentites),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_type_action_is_read_leniently() {
+        let ct = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, v.parse().unwrap());
+            content_type_action(&h)
+        };
+        let a = "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite";
+        assert_eq!(
+            ct(&format!(
+                "application/soap+xml; charset=utf-8; action=\"{a}\""
+            ))
+            .as_deref(),
+            Some(a)
+        );
+        assert_eq!(
+            ct(&format!("application/soap+xml;ACTION={a}")).as_deref(),
+            Some(a)
+        );
+        assert_eq!(ct("application/soap+xml; charset=utf-8"), None);
+        assert_eq!(content_type_action(&HeaderMap::new()), None);
+    }
+}
