@@ -113,6 +113,10 @@ fn list_and_info_of_an_emulated_cps3() {
     assert_eq!(code, 0);
     assert!(text.contains("serial number: 2900995235"), "{text}");
     assert!(text.contains("PIN tries:     3 of 3"), "{text}");
+    assert!(
+        text.contains("PS identity:   NameID 899700123456 (NameQualifier CPS)"),
+        "{text}"
+    );
     let (_, text, _) = run(&s, &["card", "list"]);
     assert!(
         text.contains(&format!("{}: CPS3 (CPx)", s.reader())),

@@ -178,6 +178,19 @@ fn info(reader: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         "PIN tries:     {} of {}{blocked}",
         info.pin.tries_left, info.pin.max_tries
     );
+    if let Some(sign) = info
+        .certificates
+        .iter()
+        .find(|c| c.role == cpx::CertRole::Signature)
+    {
+        // What the PS assertion will carry (INSI-PROTOCOL.md §2.5.2): NameID = subject CN,
+        // NameQualifier = GipCardType (CPX when the extension is missing).
+        println!(
+            "PS identity:   NameID {} (NameQualifier {})",
+            sign.common_name().unwrap_or_else(|| "?".into()),
+            sign.card_type.as_deref().unwrap_or("CPX")
+        );
+    }
     if let Some((from, to)) = &info.update_window {
         println!("update window: {from} → {to}");
     }
