@@ -264,8 +264,13 @@ struct Connection {
 
 impl Connection {
     async fn serve(mut self, tcp: tokio::net::TcpStream) {
-        let stream = match tokio::time::timeout(self.handshake_timeout, self.tls.accept(tcp)).await
-        {
+        let handshake = tokio::time::timeout(self.handshake_timeout, self.tls.accept(tcp));
+        let outcome = tokio::select! {
+            outcome = handshake => outcome,
+            // Shutting down: a connection still in its handshake is simply dropped.
+            _ = self.shutdown.changed() => return,
+        };
+        let stream = match outcome {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 // Refused client certificates end here (no certificate, unknown CA).

@@ -588,3 +588,26 @@ async fn slow_clients_are_cut_off() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_stalled_handshakes_or_idle_connections() {
+    use std::time::Duration;
+    let sim = sim(EmbeddedConfig::default()).await;
+    let addr = sim.server().addr(insi_sim::tls::HostMode::Mtls).unwrap();
+    // One connection stalled before its TLS handshake, one idle keep-alive connection.
+    let _silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let c = client(sim.ca_pem(), Some(sim.client()));
+    let (status, _) = post(
+        &c,
+        &sim.url().unwrap(),
+        traits_request("ADRUN", "ZOE", "F", "1975-12-31", None),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    // The handshake timeout is 10 s and the grace period 5 s: shutdown must not wait for them.
+    tokio::time::timeout(Duration::from_secs(4), sim.shutdown())
+        .await
+        .expect("shutdown should end promptly");
+}
