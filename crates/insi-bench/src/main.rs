@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,
@@ -28,5 +29,16 @@ fn main() -> ExitCode {
             eprintln!("insi-bench: error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `insi-bench … | head` must end quietly, like any Unix tool, instead of panicking on a closed
+/// stdout: the Rust runtime ignores SIGPIPE, so we put back the default action.
+fn restore_sigpipe() {
+    // SAFETY: called first thing in `main`, before any thread exists; setting a signal's
+    // disposition to its default is async-signal-safe and touches no Rust state.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
