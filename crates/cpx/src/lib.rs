@@ -6,6 +6,8 @@
 //! (never retried: a CPx blocks after 3 wrong PINs), [`Cpx::sign_sha256`] signs with the
 //! non-repudiation key (PSO HASH from a host SHA-256 midstate, then PSO CDS) and
 //! [`Cpx::authenticate`] signs a DigestInfo with the authentication key (INTERNAL AUTHENTICATE).
+//! [`CpxSigner`] wraps an unlocked card as an `xmldsig::Signer`: PS assertions signed by the
+//! card (the PIN presented once, in [`CpxSigner::unlock`]).
 //! The logic is sans-IO apart from the transport: the same code runs on a reader through pcscd
 //! and on the `card-emu` emulator in memory.
 //!
@@ -36,11 +38,13 @@ pub mod detect;
 mod pin;
 pub mod pkcs15;
 pub mod sha256;
+mod signer;
 
 pub use card::{ANS_ISSUER, CardInfo, Cpx, PKCS15_AID, parse_ef_atr};
 pub use cert::{CardCertificate, CertRole};
 pub use detect::{CpxModel, detect};
 pub use pin::{Pin, PinStatus};
+pub use signer::{CpxSigner, Locked};
 
 use apdu::{ApduError, StatusWord, TransportError, tlv::TlvError};
 use thiserror::Error;
