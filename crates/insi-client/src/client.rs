@@ -6,17 +6,57 @@ use std::time::{Duration, Instant};
 
 use ins::{CodeCr, Oid, Traits};
 use insi_soap::{
-    CallIds, Caller, Fault, RecSansVitale, Request, Response, Resultat, decode_response,
+    CallIds, Caller, Couverture, Fault, RecSansVitale, RecVitale, Request, Response, Resultat,
+    decode_response,
 };
 
 use crate::assertion::AssertionProvider;
 use crate::error::{ClientError, Phase, TlsFailure, TransportError};
 use crate::guard::Guard;
+use crate::guard::{GuardRefusal, Origin};
 use crate::retry::{RetryPolicy, is_retryable_fault};
-use crate::strategy::{Answer, Query, SearchPlan, Step, Strategy};
+use crate::strategy::{Answer, Query, QueryKind, SearchPlan, Step, Strategy};
 use crate::trace::{Attempt, AttemptOutcome, Trace};
 use crate::transport::{HttpRequest, Transport};
 use crate::verify::{ServiceIdentity, StoredIns, Verdict, compare};
+use crate::vitale::VitaleSearch;
+
+/// One call to make (retries aside): what goes in the body, and what the trace says of it.
+struct Call {
+    kind: QueryKind,
+    prenom: String,
+    with_cog: bool,
+    body: CallBody,
+}
+
+enum CallBody {
+    Traits(RecSansVitale),
+    Vitale(Box<(RecVitale, Couverture)>),
+}
+
+impl Call {
+    fn traits(query: &Query) -> Call {
+        Call {
+            kind: query.kind,
+            prenom: query.prenom(),
+            with_cog: query.traits.lieu_naissance.is_some(),
+            body: CallBody::Traits(RecSansVitale::with_prenom(&query.traits, &query.prenom())),
+        }
+    }
+
+    /// Fresh identifiers on every try: a retry is a new message (WS-Addressing MessageID).
+    fn request(&self, caller: &Caller) -> Request {
+        match &self.body {
+            CallBody::Traits(b) => {
+                Request::rechercher_par_traits(caller, &CallIds::fresh(), b.clone())
+            }
+            CallBody::Vitale(v) => {
+                let (body, couverture) = v.as_ref().clone();
+                Request::rechercher_par_vitale(caller, &CallIds::fresh(), body, couverture)
+            }
+        }
+    }
+}
 
 /// How a search ended.
 #[derive(Debug)]
@@ -137,16 +177,7 @@ impl<T: Transport> InsiClient<T> {
         oid: Option<&Oid>,
     ) -> Result<SearchReport, ClientError> {
         self.guard.check(traits, oid)?;
-        if let Some(not_after) = self.client_not_after
-            && not_after < jiff::Timestamp::now()
-        {
-            return Err(ClientError::Transport(TransportError::Tls {
-                failure: TlsFailure::ClientCertificateExpired {
-                    not_after: Some(not_after.to_string()),
-                },
-                detail: "the client certificate has expired; nothing was sent".into(),
-            }));
-        }
+        self.check_certificate()?;
         let deadline = Instant::now() + self.policy.deadline;
         let mut plan = SearchPlan::new(traits, strategy);
         let mut trace = Trace::default();
@@ -154,7 +185,9 @@ impl<T: Transport> InsiClient<T> {
         loop {
             match plan.next_step() {
                 Step::Send(query) => {
-                    let outcome = self.query(&query, &mut trace, deadline).await;
+                    let outcome = self
+                        .query(&Call::traits(&query), &mut trace, deadline)
+                        .await;
                     plan.answer(match &outcome {
                         Outcome::Resultat(r) => Answer::Cr(r.cr.clone()),
                         _ => Answer::Failed,
@@ -171,6 +204,41 @@ impl<T: Transport> InsiClient<T> {
                 }
             }
         }
+    }
+
+    /// Searches with Vitale card data (`RECVITALE`, one call, retried per the policy). Same
+    /// evidence and outcome as a trait search. `Err` only when nothing was sent.
+    pub async fn search_vitale(&self, search: &VitaleSearch) -> Result<SearchReport, ClientError> {
+        // Vitale data has no public test identities to match: only the runner rule applies.
+        if self.guard.production && !self.guard.acknowledged && self.guard.origin == Origin::Runner
+        {
+            return Err(GuardRefusal::Runner.into());
+        }
+        self.check_certificate()?;
+        let deadline = Instant::now() + self.policy.deadline;
+        let call = Call {
+            kind: QueryKind::Vitale,
+            prenom: String::new(),
+            with_cog: false,
+            body: CallBody::Vitale(Box::new((search.body(), search.couverture()))),
+        };
+        let mut trace = Trace::default();
+        let outcome = self.query(&call, &mut trace, deadline).await;
+        Ok(SearchReport { outcome, trace })
+    }
+
+    fn check_certificate(&self) -> Result<(), ClientError> {
+        if let Some(not_after) = self.client_not_after
+            && not_after < jiff::Timestamp::now()
+        {
+            return Err(ClientError::Transport(TransportError::Tls {
+                failure: TlsFailure::ClientCertificateExpired {
+                    not_after: Some(not_after.to_string()),
+                },
+                detail: "the client certificate has expired; nothing was sent".into(),
+            }));
+        }
+        Ok(())
     }
 
     /// Verifies a stored INS: searches with its traits and compares (see `verify.rs` for why
@@ -231,7 +299,7 @@ impl<T: Transport> InsiClient<T> {
     }
 
     /// One query, retried per the policy; every try is recorded.
-    async fn query(&self, query: &Query, trace: &mut Trace, deadline: Instant) -> Outcome {
+    async fn query(&self, query: &Call, trace: &mut Trace, deadline: Instant) -> Outcome {
         let mut retry = 0u32;
         loop {
             let (outcome, retryable) = self.try_once(query, retry, trace, deadline).await;
@@ -253,7 +321,7 @@ impl<T: Transport> InsiClient<T> {
     /// One HTTP exchange. Returns the outcome and whether it is worth retrying.
     async fn try_once(
         &self,
-        query: &Query,
+        query: &Call,
         retry: u32,
         trace: &mut Trace,
         deadline: Instant,
@@ -266,11 +334,7 @@ impl<T: Transport> InsiClient<T> {
                 false,
             );
         }
-        let mut request = Request::rechercher_par_traits(
-            &self.caller,
-            &CallIds::fresh(),
-            RecSansVitale::with_prenom(&query.traits, &query.prenom()),
-        );
+        let mut request = query.request(&self.caller);
         if let Some(provider) = &self.assertions {
             match provider.assertion() {
                 Ok(assertion) => request = request.with_assertion(assertion),
@@ -298,8 +362,8 @@ impl<T: Transport> InsiClient<T> {
         let mut attempt = Attempt {
             index: trace.attempts.len(),
             kind: query.kind,
-            prenom: query.prenom(),
-            with_cog: query.traits.lieu_naissance.is_some(),
+            prenom: query.prenom.clone(),
+            with_cog: query.with_cog,
             retry,
             url: self.url.clone(),
             request: body,

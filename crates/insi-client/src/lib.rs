@@ -11,6 +11,8 @@
 //!   timeout and the overall deadline; [`Guard`] refuses test material in production;
 //! - [`Environment`] names the targets; [`config::Layer`] reads the TOML file, `INSI_BENCH_*`
 //!   variables and flags into [`config::Settings`];
+//! - Vitale search: [`VitaleSearch`] (card data → `RECVITALE` + ContexteBAM `COUVERTURE`),
+//!   sent by [`InsiClient::search_vitale`] with the same [`Trace`] and [`Outcome`];
 //! - CPx mode: an [`AssertionProvider`] hands each request a signed PS assertion;
 //!   [`SignedAssertions`] is one over any `xmldsig::Signer` (card or software key);
 //! - [`inspect()`] reports on a certificate file (subject DN, validity, INSI-AUTO/INSI-MANU);
@@ -65,6 +67,7 @@ mod strategy;
 mod trace;
 mod transport;
 mod verify;
+mod vitale;
 
 pub use assertion::{
     AssertionError, AssertionProvider, DEFAULT_ASSERTION_VALIDITY, SignedAssertions,
@@ -82,3 +85,4 @@ pub use transport::{
     HttpRequest, HttpResponse, HttpTransport, MAX_RESPONSE_BYTES, TlsSetup, Transport,
 };
 pub use verify::{Difference, ServiceIdentity, StoredIns, Verdict, compare};
+pub use vitale::{VitaleInputError, VitaleSearch};

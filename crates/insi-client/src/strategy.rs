@@ -52,6 +52,8 @@ pub enum QueryKind {
     AllPrenoms,
     /// The previous query again, with the COG, after a `02`.
     WithCog,
+    /// A Vitale search (`RECVITALE`): one call, no strategy.
+    Vitale,
 }
 
 /// One query to send: the traits to put on the wire.
