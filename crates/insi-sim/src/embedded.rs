@@ -19,12 +19,15 @@ use crate::tls::{HostMode, ServerTls};
 /// The shipped qualification personas (`testdata/personas.toml`).
 pub const SHIPPED_PERSONAS: &str = include_str!("../../../testdata/personas.toml");
 
-/// What to start. `EmbeddedConfig::default()`: mTLS host only, the shipped personas, no
-/// population, IDAM `INSIBENCH001`, live response style, no chaos, no injection.
+/// What to start. `EmbeddedConfig::default()`: mTLS host only (no extra CPx CA), the shipped
+/// personas, no population, IDAM `INSIBENCH001`, live response style, no chaos, no injection.
 #[derive(Clone, Debug)]
 pub struct EmbeddedConfig {
     pub mtls: bool,
     pub cpx: bool,
+    /// More CPx CAs (PEM, one or several certificates) the CPx host trusts besides the
+    /// ephemeral one: e.g. `testdata/cards/cpx-ca.pem`, which the emulated cards chain to.
+    pub extra_cpx_ca_pem: Vec<String>,
     /// `None`: no personas at all.
     pub personas: Option<Personas>,
     /// `(count, seed)` of a synthetic population, generated in memory.
@@ -43,6 +46,7 @@ impl Default for EmbeddedConfig {
         EmbeddedConfig {
             mtls: true,
             cpx: false,
+            extra_cpx_ca_pem: Vec::new(),
             personas: Personas::parse(SHIPPED_PERSONAS).ok(),
             population: None,
             idams: vec![DEFAULT_IDAM.into()],
@@ -91,7 +95,13 @@ pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedSim, SimError> {
     }
     if config.cpx {
         sim.listeners.push((local, HostMode::Cpx));
-        sim.cpx_ca_pem = Some(pki.cpx_ca.cert_pem.clone());
+        let mut trusted = pki.cpx_ca.cert_pem.clone();
+        for pem in &config.extra_cpx_ca_pem {
+            // CpxVerifier reads every CERTIFICATE block of the bundle.
+            trusted.push('\n');
+            trusted.push_str(pem);
+        }
+        sim.cpx_ca_pem = Some(trusted);
     }
     sim.idams = config.idams;
     sim.style = config.style;
