@@ -6,11 +6,10 @@
 //! depth. Text is accumulated across `Text`/`GeneralRef`/`CData` events and never trimmed per
 //! event (RUST-STACK.md §3 pitfall 2: trimming per event corrupts `D&apos;ARTAGNAN`).
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
 
 use crate::error::{DecodeError, DecodeErrorKind, Limits, Position, Warning};
 use crate::ns::Ns;
@@ -31,7 +30,8 @@ pub(crate) enum Item<'i> {
 
 pub(crate) struct Scanner<'i> {
     input: &'i [u8],
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    scope: Scope,
     depth: usize,
     limits: Limits,
     text: String,
@@ -53,20 +53,16 @@ impl<'i> Scanner<'i> {
             ));
         }
         let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        let text = std::str::from_utf8(body).map_err(|e| {
-            DecodeError::at(
-                input,
-                e.valid_up_to() + (input.len() - body.len()),
-                DecodeErrorKind::NotUtf8(e.to_string()),
-            )
-        })?;
-        let mut reader = NsReader::from_str(text);
+        // quick-xml checks UTF-8 event by event (names and text are `&str`), and every byte of
+        // the input belongs to an event, so no separate pass over the whole input is needed.
+        let mut reader = Reader::from_reader(body);
         let config = reader.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
         Ok(Scanner {
             input: body,
             reader,
+            scope: Scope::default(),
             depth: 0,
             limits,
             text: String::new(),
@@ -103,37 +99,25 @@ impl<'i> Scanner<'i> {
 
     /// In-scope namespace bindings (prefix or "" for the default, URI), innermost last.
     pub(crate) fn bindings(&self) -> Vec<(String, String)> {
-        self.reader
-            .resolver()
-            .bindings()
-            .map(|(prefix, ns)| {
-                let prefix = match prefix {
-                    quick_xml::name::PrefixDeclaration::Named(p) => p.to_owned(),
-                    quick_xml::name::PrefixDeclaration::Default => String::new(),
-                };
-                (prefix, ns.0.to_owned())
-            })
-            .collect()
+        self.scope.bindings()
     }
 
     pub(crate) fn next(&mut self) -> Result<Item<'i>, DecodeError> {
         loop {
             let before = self.position();
-            let (ns, event) = match self.reader.read_resolved_event() {
-                Ok((resolved, event)) => (resolve(&resolved), event),
+            let event = match self.reader.read_event() {
+                Ok(event) => event,
                 Err(err) => {
                     let at = usize::try_from(self.reader.error_position()).unwrap_or(before);
                     return Err(self.error(at, map_xml_error(err)));
                 }
             };
-            let ns = match ns {
-                Ok(ns) => ns,
-                Err(prefix) => {
-                    return Err(self.error(before, DecodeErrorKind::UndeclaredPrefix(prefix)));
-                }
-            };
             match event {
                 Event::Start(start) => {
+                    let ns = self
+                        .scope
+                        .open(&start)
+                        .map_err(|kind| self.error(before, kind))?;
                     self.depth += 1;
                     if self.depth > self.limits.max_depth {
                         return Err(self.error(
@@ -152,6 +136,7 @@ impl<'i> Scanner<'i> {
                     });
                 }
                 Event::End(_) => {
+                    self.scope.close();
                     self.depth = self.depth.saturating_sub(1);
                     return Ok(Item::Close {
                         end: self.position(),
@@ -299,16 +284,101 @@ impl<'i> Scanner<'i> {
     }
 }
 
-fn resolve(resolved: &ResolveResult<'_>) -> Result<Ns, String> {
-    match resolved {
-        ResolveResult::Bound(ns) => Ok(Ns::of(ns.0)),
-        ResolveResult::Unbound => Ok(Ns::None),
-        ResolveResult::Unknown(prefix) => Err(prefix.clone()),
+/// Namespace bindings in scope, resolved to [`Ns`] once when declared.
+///
+/// Our own (rather than quick-xml's `NsReader`) because the decoders need the namespace of start
+/// tags only: end tags are matched by depth, so resolving them is wasted work on the hot path.
+/// Names live in one buffer, so steady-state decoding does not allocate per declaration.
+#[derive(Default)]
+struct Scope {
+    /// Prefixes and URIs, back to back.
+    names: String,
+    /// (offset in `names`, prefix length, URI length, resolved namespace).
+    bindings: Vec<(usize, usize, usize, Ns)>,
+    /// `bindings.len()` when each open element started.
+    marks: Vec<usize>,
+}
+
+const XMLNS: &str = "xmlns";
+
+impl Scope {
+    /// Pushes the declarations of `start` and returns its element's namespace.
+    fn open(&mut self, start: &BytesStart<'_>) -> Result<Ns, DecodeErrorKind> {
+        self.marks.push(self.bindings.len());
+        if start.attributes_raw().contains(XMLNS) {
+            for a in start.attributes() {
+                let a = a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
+                let key: &str = a.key.as_ref();
+                let prefix = match key.strip_prefix(XMLNS) {
+                    Some("") => "",
+                    Some(rest) => match rest.strip_prefix(':') {
+                        Some(p) => p,
+                        None => continue,
+                    },
+                    None => continue,
+                };
+                let uri = a
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(map_xml_error)?;
+                let ns = if uri.is_empty() {
+                    Ns::None
+                } else {
+                    Ns::of(&uri)
+                };
+                let at = self.names.len();
+                self.names.push_str(prefix);
+                self.names.push_str(&uri);
+                self.bindings.push((at, prefix.len(), uri.len(), ns));
+            }
+        }
+        let name = start.name();
+        let qname: &str = name.as_ref();
+        let prefix = qname.split_once(':').map_or("", |(p, _)| p);
+        match self.lookup(prefix) {
+            Some(ns) => Ok(ns),
+            None if prefix.is_empty() => Ok(Ns::None),
+            None => Err(DecodeErrorKind::UndeclaredPrefix(prefix.to_owned())),
+        }
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<Ns> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(at, len, _, _)| self.names.get(*at..at + len) == Some(prefix))
+            .map(|b| b.3)
+    }
+
+    fn close(&mut self) {
+        if let Some(mark) = self.marks.pop() {
+            if let Some(&(at, _, _, _)) = self.bindings.get(mark) {
+                self.names.truncate(at);
+            }
+            self.bindings.truncate(mark);
+        }
+    }
+
+    fn bindings(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for &(at, plen, ulen, _) in &self.bindings {
+            let prefix = self.names.get(at..at + plen).unwrap_or_default();
+            let uri = self
+                .names
+                .get(at + plen..at + plen + ulen)
+                .unwrap_or_default();
+            // Innermost wins; an undeclared default (`xmlns=""`) is not a binding.
+            out.retain(|(p, _)| p != prefix);
+            if !uri.is_empty() {
+                out.push((prefix.to_owned(), uri.to_owned()));
+            }
+        }
+        out
     }
 }
 
 fn map_xml_error(err: quick_xml::Error) -> DecodeErrorKind {
     match err {
+        quick_xml::Error::Encoding(e) => DecodeErrorKind::NotUtf8(e.to_string()),
         quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
             DecodeErrorKind::UnknownEntity(name)
         }
@@ -374,6 +444,39 @@ mod tests {
         assert!(matches!(sc.next().unwrap(), Item::Open { .. }));
         assert_eq!(sc.leaf("b").unwrap(), " X Y ");
         assert_eq!(sc.warnings.len(), 1);
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_refused() {
+        for bad in [
+            &b"<a>\xff</a>"[..],
+            b"<a\xff/>",
+            b"<a b='\xc3'/>",
+            b"<a><!-- \xfe --></a>",
+            b"<a><?p \xff?></a>",
+            b"<a><![CDATA[\xff]]></a>",
+        ] {
+            let mut sc = Scanner::new(bad, Limits::DEFAULT).unwrap();
+            let err = loop {
+                match sc.next() {
+                    Err(e) => break e,
+                    Ok(Item::Eof) => panic!("accepted {bad:?}"),
+                    Ok(Item::Open { start, at, .. }) => {
+                        if let Err(e) = check_attrs(&sc, &start, at) {
+                            break e;
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            };
+            assert!(
+                matches!(
+                    err.kind,
+                    DecodeErrorKind::NotUtf8(_) | DecodeErrorKind::Syntax(_)
+                ),
+                "{bad:?}: {err}"
+            );
+        }
     }
 
     #[test]

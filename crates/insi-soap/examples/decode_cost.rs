@@ -1,0 +1,61 @@
+//! Decoding cost of the live-shaped response against its floor (a bare quick-xml event scan),
+//! as wall time or as instruction counts, which stay exact on a busy machine:
+//!
+//! ```text
+//! cargo build --release -p insi-soap --example decode_cost
+//! ./target/release/examples/decode_cost 100000                 # wall time, ratio printed
+//! for m in floor decode; do for n in 1000 3000; do
+//!   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+//!     ./target/release/examples/decode_cost $n $m 2>&1 | grep 'I *refs'; done; done
+//! ```
+//! (instructions per decode = difference of the two counts / 2000).
+
+use std::hint::black_box;
+
+use quick_xml::events::Event;
+
+const LIVE: &[u8] = include_bytes!("../../../testdata/xml/resultat-00-live.xml");
+
+fn scan(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut events = 0;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => return events,
+            Ok(_) => events += 1,
+        }
+    }
+}
+
+fn main() {
+    let n: u32 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    match std::env::args().nth(2).as_deref() {
+        Some("floor") => (0..n).for_each(|_| {
+            black_box(scan(black_box(LIVE)));
+        }),
+        Some("decode") => (0..n).for_each(|_| {
+            let _ = black_box(insi_soap::decode_response(black_box(LIVE)));
+        }),
+        _ => {
+            for _ in 0..3 {
+                let t = std::time::Instant::now();
+                (0..n).for_each(|_| {
+                    black_box(scan(black_box(LIVE)));
+                });
+                let floor = t.elapsed() / n;
+                let t = std::time::Instant::now();
+                (0..n).for_each(|_| {
+                    let _ = black_box(insi_soap::decode_response(black_box(LIVE)));
+                });
+                let decode = t.elapsed() / n;
+                println!(
+                    "floor {floor:?}  decode {decode:?}  ratio {:.2}",
+                    decode.as_secs_f64() / floor.as_secs_f64()
+                );
+            }
+        }
+    }
+}
