@@ -51,7 +51,7 @@ fn the_public_package_passes_and_writes_every_report() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("24 cases: 24 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("30 cases: 30 passed, 0 failed"), "{stdout}");
 
     let report = read_json(&dir.path().join("report.json"));
     assert_eq!(report["summary"]["failed"], 0);
@@ -80,14 +80,14 @@ fn the_public_package_passes_and_writes_every_report() {
     );
 
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit");
-    assert!(junit.contains("tests=\"24\" failures=\"0\""), "{junit}");
+    assert!(junit.contains("tests=\"30\" failures=\"0\""), "{junit}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html");
     assert!(
         html.contains("2.07-cas1")
             && html.contains("&lt;ins:Prenom&gt;CATARINA&lt;/ins:Prenom&gt;")
     );
     let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).expect("journal");
-    assert_eq!(journal.lines().count(), 25, "header + one line per case");
+    assert_eq!(journal.lines().count(), 31, "header + one line per case");
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn killed_run_resumes_without_loss_or_duplicates() {
         )
         .expect("write");
     }
-    let total = 24 + 12 * 14;
+    let total = 30 + 12 * 14;
 
     let full = tempfile::tempdir().expect("tempdir");
     let status = insi_bench()
@@ -253,7 +253,17 @@ fn standalone_simulator_target_gives_the_same_outcome() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut server = StdCommand::new(assert_cmd::cargo::cargo_bin("insi-bench"))
         .current_dir(&workspace)
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--json",
+            "sim",
+            "serve",
+            "--mode",
+            "both",
+            "--listen",
+            "127.0.0.1:0",
+            "--listen-cpx",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -271,7 +281,17 @@ fn standalone_simulator_target_gives_the_same_outcome() {
         .expect("banner");
     let _server = Kill(server);
     let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    let url = banner["urls"][0][0].as_str().expect("url").to_owned();
+    let host = |mode: &str| -> String {
+        banner["urls"]
+            .as_array()
+            .expect("urls")
+            .iter()
+            .find(|u| u[1] == mode)
+            .and_then(|u| u[0].as_str())
+            .unwrap_or_else(|| panic!("no {mode} host in {line}"))
+            .to_owned()
+    };
+    let (url, cpx_url) = (host("mtls"), host("cpx"));
 
     let embedded = tempfile::tempdir().expect("tempdir");
     let standalone = tempfile::tempdir().expect("tempdir");
@@ -280,6 +300,7 @@ fn standalone_simulator_target_gives_the_same_outcome() {
             .current_dir(&workspace)
             .args(["run", "--no-progress", "--target", target, "--report-dir"])
             .arg(dir.path())
+            .args(["--cpx-target", cpx_url.as_str()])
             .arg(public_package())
             .output()
             .expect("run");

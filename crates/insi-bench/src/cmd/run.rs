@@ -31,6 +31,11 @@ pub struct Args {
     /// https:// URL (e.g. a standalone `insi-bench sim serve`).
     #[arg(long, value_name = "TARGET", default_value = "sim")]
     target: String,
+    /// For `auth = "cpx"` cases against a non-sim target: the CPx host (qualif-cpx, prod-cpx, or
+    /// a URL such as the CPx host of `sim serve --mode both`) [default: qualif-cpx for
+    /// qualif-mtls, prod-cpx for prod-mtls, else --target itself].
+    #[arg(long, value_name = "TARGET")]
+    cpx_target: Option<String>,
     /// Run only these cases (repeatable, or comma-separated).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     only: Vec<String>,
@@ -93,6 +98,22 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             env.name()
         );
     }
+    let cpx_env: Option<Environment> = match &args.cpx_target {
+        Some(t) => Some(
+            t.parse()
+                .map_err(|e| anyhow::anyhow!("--cpx-target: {e}"))?,
+        ),
+        None => None,
+    };
+    if let Some(cpx) = &cpx_env
+        && cpx.is_production()
+        && !args.i_know_this_is_production
+    {
+        anyhow::bail!(
+            "refusing to replay a test package against production ({}): add              --i-know-this-is-production if you really mean it",
+            cpx.name()
+        );
+    }
     let cases = select(&package, &args.only)?;
     let injections = load_injections(&package)?;
     let report_dir = args
@@ -116,6 +137,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             }
             other => RunTarget::remote(
                 other,
+                cpx_env.as_ref(),
                 &args.pki,
                 args.ca.as_deref(),
                 args.idam.clone(),
@@ -158,6 +180,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             },
             default_auth: package.manifest.defaults.auth,
             default_strategy: package.manifest.defaults.strategy,
+            package_root: package.root.clone(),
         };
         let results = run_cases(
             &todo,

@@ -349,10 +349,10 @@ fn check_case(
     {
         fail(inject.span(), message);
     }
-    if let Some(card) = &input.card
-        && let Err(message) = check_relative_file(root, card.get_ref(), "cards")
-    {
-        fail(card.span(), message);
+    for card in [&input.card, &input.cpx_card].into_iter().flatten() {
+        if let Err(message) = check_relative_file(root, card.get_ref(), "cards") {
+            fail(card.span(), message);
+        }
     }
 }
 

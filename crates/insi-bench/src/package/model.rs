@@ -99,8 +99,10 @@ pub struct Input {
     pub lieu: Option<String>,
     /// Vitale search: the virtual card file under `cards/`.
     pub card: Option<Spanned<PathBuf>>,
-    /// Vitale search: which beneficiary of the card (1-based, in card order).
+    /// Vitale search: which beneficiary of the card (1-based, in card order; default 1).
     pub beneficiaire: Option<u32>,
+    /// `auth = "cpx"`: the virtual CPx card under `cards/` (default: the built-in demo card).
+    pub cpx_card: Option<Spanned<PathBuf>>,
     /// Verification: the stored INS.
     pub matricule: Option<String>,
     pub cle: Option<String>,

@@ -4,13 +4,15 @@
 //! answer is replaced by the case's response file, exactly as the CNDA asks software to ingest
 //! the files it supplies. It therefore behaves the same on every target.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use ins::{Cle, Matricule, Oid, Traits};
 use insi_client::{
-    AttemptOutcome, Guard, HttpRequest, HttpResponse, HttpTransport, InsiClient, Origin,
-    RetryPolicy, SearchReport, StoredIns, Strategy, Trace, Transport, TransportError, Verdict,
+    AssertionProvider, AttemptOutcome, Guard, HttpRequest, HttpResponse, HttpTransport, InsiClient,
+    Origin, QueryKind, RetryPolicy, SearchReport, SignedAssertions, StoredIns, Strategy, Trace,
+    Transport, TransportError, Verdict, VitaleSearch,
 };
 use insi_soap::{Caller, InsNumber, Response, Resultat};
 
@@ -67,6 +69,40 @@ pub struct RunSettings {
     pub caller_template: Caller,
     pub default_auth: Auth,
     pub default_strategy: model::Strategy,
+    /// The package directory: `input.card` paths are relative to it.
+    pub package_root: PathBuf,
+}
+
+/// The practice attributes of the PS assertion in runner CPx cases: the simulator's test values
+/// (`identifiantFacturation` and `secteurActivite`, INSI-PROTOCOL.md §2.5.2).
+fn runner_ps_attributes() -> insi_soap::PsAttributes {
+    insi_soap::PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    }
+}
+
+/// CPx mode for a case: its card unlocked with the profile's test PIN, as an assertion provider,
+/// and the PS identifier (signature certificate CN) that goes in `Emetteur`.
+fn cpx_assertions(
+    settings: &RunSettings,
+    input: &model::Input,
+) -> Result<(Arc<dyn AssertionProvider>, String), String> {
+    let card = input.cpx_card.as_ref().map(|c| c.get_ref().as_path());
+    let signer = super::cards::cpx_signer(&settings.package_root, card)?;
+    let ps_id = insi_client::inspect_der(
+        &rustls_pki_types::CertificateDer::from(signer.certificate().der.clone()),
+        "CPx signature certificate",
+        jiff::Timestamp::now(),
+    )
+    .map_err(|e| e.to_string())?
+    .cn
+    .ok_or("the CPx signature certificate has no CN (the PS identifier)")?;
+    Ok((
+        Arc::new(SignedAssertions::new(signer, runner_ps_attributes())),
+        ps_id,
+    ))
 }
 
 pub async fn execute(
@@ -76,47 +112,75 @@ pub async fn execute(
     inject: Option<Arc<Injected>>,
 ) -> Outcome {
     let auth = case.auth.unwrap_or(settings.default_auth);
-    if auth == Auth::Cpx {
-        return error(
-            "CPx authentication needs the CPx card module, which insi-bench does not have yet",
-        );
-    }
     let input = &case.input;
-    let traits = match parse_traits(input) {
-        Ok(t) => t,
-        Err(refusal) => {
-            return Outcome {
-                refused: Some(refusal),
-                ..Outcome::default()
-            };
-        }
+    // Validate what the case sends before any card or network work.
+    let (traits, vitale) = match case.operation {
+        Operation::SearchVitale => match vitale_search(settings, input) {
+            Ok(v) => (None, Some(v)),
+            Err(outcome) => return *outcome,
+        },
+        _ => match parse_traits(input) {
+            Ok(t) => (Some(t), None),
+            Err(refusal) => {
+                return Outcome {
+                    refused: Some(refusal),
+                    ..Outcome::default()
+                };
+            }
+        },
     };
-    let credential = input.certificate.as_deref().unwrap_or(DEFAULT_CREDENTIAL);
-    let (transport, emetteur) = match target.transport(credential) {
-        Ok(t) => t,
-        Err(e) => return error(&e),
+    let (transport, url, emetteur, assertions) = match auth {
+        Auth::Mtls => {
+            let credential = input.certificate.as_deref().unwrap_or(DEFAULT_CREDENTIAL);
+            match target.transport(credential) {
+                Ok((t, emetteur)) => (t, target.url.clone(), emetteur.clone(), None),
+                Err(e) => return error(&e),
+            }
+        }
+        Auth::Cpx => {
+            let (t, url) = match target.cpx() {
+                Ok((url, t)) => (t, url.clone()),
+                Err(e) => return error(&e),
+            };
+            match cpx_assertions(settings, input) {
+                Ok((provider, ps_id)) => (t, url, ps_id, Some(provider)),
+                Err(e) => return error(&e),
+            }
+        }
     };
     let mut caller = settings.caller_template.clone();
     caller.idam = input.idam.clone().unwrap_or_else(|| target.idam.clone());
-    caller.emetteur = emetteur.clone();
+    caller.emetteur = emetteur;
     let transport = CaseTransport {
         inner: transport.clone(),
         inject,
     };
-    let client = InsiClient::new(transport, target.url.clone(), caller)
+    let mut client = InsiClient::new(transport, url, caller)
         .with_policy(settings.policy)
         .with_guard(Guard {
             production: target.production,
             acknowledged: settings.acknowledged_production,
             origin: Origin::Runner,
         });
+    if let Some(provider) = assertions {
+        client = client.with_assertions(provider);
+    }
     let strategy = match case.strategy.unwrap_or(settings.default_strategy) {
         model::Strategy::Single => Strategy::Single,
         model::Strategy::Cnda => Strategy::Cnda,
     };
+    if let Some(search) = vitale {
+        return match client.search_vitale(&search).await {
+            Ok(report) => search_outcome(&report, None),
+            Err(e) => error(&format!("{e} ({})", e.advice())),
+        };
+    }
+    let Some(traits) = traits else {
+        return error("internal: no traits for a trait operation");
+    };
     match case.operation {
         Operation::SearchTraits => match client.search(&traits, strategy).await {
-            Ok(report) => search_outcome(&report, &traits),
+            Ok(report) => search_outcome(&report, Some(&traits)),
             Err(e) => error(&format!("{e} ({})", e.advice())),
         },
         Operation::Verify => {
@@ -131,7 +195,7 @@ pub async fn execute(
             };
             match client.verify(&stored, strategy).await {
                 Ok(report) => {
-                    let mut outcome = search_outcome(&report.search, &traits);
+                    let mut outcome = search_outcome(&report.search, Some(&traits));
                     outcome.verdict = Some(verdict_name(report.verdict).to_owned());
                     outcome.warnings.extend(report.differences.iter().map(|d| {
                         format!("{}: stored {}, service {}", d.field, d.stored, d.service)
@@ -141,10 +205,38 @@ pub async fn execute(
                 Err(e) => error(&format!("{e} ({})", e.advice())),
             }
         }
-        Operation::SearchVitale => {
-            error("Vitale search needs the Vitale card module, which insi-bench does not have yet")
-        }
+        Operation::SearchVitale => error("internal: Vitale search handled above"),
     }
+}
+
+/// Reads the case's Vitale card and turns the chosen beneficiary into a search; damaged card
+/// data is a refusal (nothing sent), a card that cannot be read an error.
+fn vitale_search(
+    settings: &RunSettings,
+    input: &model::Input,
+) -> Result<VitaleSearch, Box<Outcome>> {
+    let Some(card) = input.card.as_ref() else {
+        return Err(Box::new(error("a Vitale search needs input.card")));
+    };
+    let index = input.beneficiaire.unwrap_or(1);
+    let b = super::cards::vitale_beneficiaire(&settings.package_root, card.get_ref(), index)
+        .map_err(|e| Box::new(error(&e)))?;
+    let Some(nir) = b.nir.as_deref() else {
+        return Err(Box::new(error(&format!(
+            "beneficiary {index} has no NIR on the card: a Vitale search needs one"
+        ))));
+    };
+    VitaleSearch::from_card(nir, &b.nom, &b.date_naissance, b.rang_naissance).map_err(|e| {
+        Box::new(Outcome {
+            refused: Some(Refusal {
+                field: "card".into(),
+                char: None,
+                position: None,
+                message: e.to_string(),
+            }),
+            ..Outcome::default()
+        })
+    })
 }
 
 fn verdict_name(verdict: Verdict) -> &'static str {
@@ -222,7 +314,7 @@ fn stored_ins(input: &model::Input, traits: Traits) -> Result<StoredIns, Refusal
     })
 }
 
-fn search_outcome(report: &SearchReport, traits: &Traits) -> Outcome {
+fn search_outcome(report: &SearchReport, traits: Option<&Traits>) -> Outcome {
     let mut outcome = Outcome {
         attempts: report
             .trace
@@ -250,17 +342,18 @@ fn search_outcome(report: &SearchReport, traits: &Traits) -> Outcome {
     outcome
 }
 
-fn attempt(a: &insi_client::Attempt, traits: &Traits) -> Attempt {
+fn attempt(a: &insi_client::Attempt, traits: Option<&Traits>) -> Attempt {
     let (cr, fault) = match &a.outcome {
         AttemptOutcome::Cr { code } => (Some(code.clone()), None),
         AttemptOutcome::Fault { code } => (None, Some(code.clone())),
         AttemptOutcome::Transport { .. } => (None, None),
     };
     Attempt {
-        prenom: Some(a.prenom.clone()),
+        // A Vitale search sends no first name.
+        prenom: (a.kind != QueryKind::Vitale).then(|| a.prenom.clone()),
         lieu: a
             .with_cog
-            .then(|| traits.lieu_naissance.map(|c| c.to_string()))
+            .then(|| traits.and_then(|t| t.lieu_naissance.map(|c| c.to_string())))
             .flatten(),
         http_status: a.http_status,
         cr,

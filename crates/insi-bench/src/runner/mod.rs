@@ -5,6 +5,7 @@
 //! Flow: `Package` → for each case: execute → [`outcome::Outcome`] → [`compare::compare`] →
 //! [`journal::CaseResult`] → journal (fsync) → reports.
 
+pub mod cards;
 pub mod compare;
 pub mod execute;
 pub mod journal;

@@ -27,6 +27,8 @@ pub struct RunTarget {
     pub idam: String,
     /// Per credential: its transport and the `Emetteur` it implies (the certificate's OU).
     transports: HashMap<String, (HttpTransport, String)>,
+    /// CPx cases: the URL and a server-auth-only transport (the PS assertion authenticates).
+    cpx: Option<(String, HttpTransport)>,
     sim: Option<EmbeddedSim>,
 }
 
@@ -36,7 +38,12 @@ impl RunTarget {
         personas: Option<&Path>,
         call_timeout: Duration,
     ) -> anyhow::Result<RunTarget> {
-        let mut config = EmbeddedConfig::default();
+        let mut config = EmbeddedConfig {
+            cpx: true,
+            // The emulated cards of packages chain to the shipped card CA.
+            extra_cpx_ca_pem: vec![super::cards::SHIPPED_CARD_CA.to_owned()],
+            ..EmbeddedConfig::default()
+        };
         if let Some(path) = personas {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -62,12 +69,17 @@ impl RunTarget {
             let identity = ClientIdentity::from_pem(credential.identity_pem().as_bytes())?;
             transports.insert(name.to_owned(), transport(&ca, identity, call_timeout)?);
         }
+        let cpx_url = sim
+            .cpx_url()
+            .context("the embedded simulator has no CPx host")?;
+        let cpx = Some((cpx_url, server_auth_transport(&ca, call_timeout)?));
         Ok(RunTarget {
             label: "sim (embedded)".into(),
             url,
             production: false,
             idam: insi_sim::server::DEFAULT_IDAM.into(),
             transports,
+            cpx,
             sim: Some(sim),
         })
     }
@@ -77,6 +89,7 @@ impl RunTarget {
     /// (cases that need them fail with a clear message), but the default one must exist.
     pub fn remote(
         env: &Environment,
+        cpx_env: Option<&Environment>,
         pki: &Path,
         ca: Option<&Path>,
         idam: String,
@@ -108,12 +121,23 @@ impl RunTarget {
                     .with_context(|| format!("client certificate {}", cert.display()))?;
             transports.insert(name.to_owned(), transport(&ca, identity, call_timeout)?);
         }
+        // CPx cases go without a client certificate to the CPx host: the one named, else the
+        // CPx twin of a named environment, else the same URL.
+        let cpx_url = match (cpx_env, env) {
+            (Some(named), _) => named.url().unwrap_or(url).to_owned(),
+            (None, Environment::QualifMtls) => Environment::QUALIF_CPX_URL.to_owned(),
+            (None, Environment::ProdMtls) => Environment::PROD_CPX_URL.to_owned(),
+            (None, _) => url.to_owned(),
+        };
+        let production = env.is_production() || cpx_env.is_some_and(Environment::is_production);
+        let cpx = Some((cpx_url, server_auth_transport(&ca, call_timeout)?));
         Ok(RunTarget {
             label: env.name().to_owned(),
             url: url.to_owned(),
-            production: env.is_production(),
+            production,
             idam,
             transports,
+            cpx,
             sim: None,
         })
     }
@@ -126,6 +150,13 @@ impl RunTarget {
                 CREDENTIALS.join(", ")
             )
         })
+    }
+
+    /// The CPx host's URL and its server-auth transport.
+    pub fn cpx(&self) -> Result<&(String, HttpTransport), String> {
+        self.cpx
+            .as_ref()
+            .ok_or_else(|| "this target has no CPx host".to_owned())
     }
 
     pub async fn shutdown(self) {
@@ -156,4 +187,18 @@ fn transport(
     )
     .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?;
     Ok((transport, emetteur))
+}
+
+fn server_auth_transport(
+    ca: &[CertificateDer<'static>],
+    call_timeout: Duration,
+) -> anyhow::Result<HttpTransport> {
+    HttpTransport::new(
+        TlsSetup {
+            ca: ca.to_vec(),
+            identity: None,
+        },
+        call_timeout,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))
 }
