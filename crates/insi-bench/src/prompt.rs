@@ -1,5 +1,6 @@
-//! The PKCS#12 password: from a named environment variable, else typed at a no-echo prompt on
-//! the terminal. Never from a flag: flags end up in shell histories and process lists.
+//! The PKCS#12 password (from a named environment variable, else typed at a no-echo prompt on
+//! the terminal) and the CPx PIN (typed only). Never from a flag: flags end up in shell
+//! histories and process lists.
 
 use std::io::{BufRead as _, Write as _};
 use std::path::Path;
@@ -19,6 +20,14 @@ pub fn password(var: &str, path: &Path) -> anyhow::Result<Password> {
             path.display()
         )
     })
+}
+
+/// A CPx PIN typed at a no-echo prompt on the terminal: never from a flag or a variable, asked
+/// once, never retried (a CPx blocks after 3 wrong PINs).
+pub fn pin(prompt: &str) -> anyhow::Result<cpx::Pin> {
+    let typed = prompt_no_echo(prompt)
+        .context("the CPx PIN is typed at a terminal: run the command from one")?;
+    cpx::Pin::new(typed.expose()).map_err(|e| anyhow::anyhow!("{e}: nothing was sent to the card"))
 }
 
 fn prompt_no_echo(prompt: &str) -> anyhow::Result<Password> {

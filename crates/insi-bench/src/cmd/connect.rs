@@ -64,6 +64,13 @@ pub struct ConnectArgs {
     /// CPx with a software key: the PS signature certificate (PEM).
     #[arg(long, value_name = "FILE", requires = "ps_key")]
     pub ps_cert: Option<PathBuf>,
+    /// CPx with the card in a PC/SC reader: the card signs the PS assertion; its PIN is asked
+    /// once at a no-echo prompt on the terminal and never retried, logged nor stored.
+    #[arg(long, conflicts_with_all = ["ps_key", "ps_cert"])]
+    pub card: bool,
+    /// The reader holding the CPx (default: the only reader with a card).
+    #[arg(long, value_name = "NAME", requires = "card")]
+    pub reader: Option<String>,
     /// identifiantFacturation of the PS assertion (FINESS/SIRET or AM billing number).
     #[arg(long, value_name = "ID")]
     pub facturation: Option<String>,
@@ -163,6 +170,8 @@ pub fn connect(
             let config = insi_sim::embedded::EmbeddedConfig {
                 mtls: auth == AuthMode::Mtls,
                 cpx: auth == AuthMode::Cpx,
+                // Emulated cards (card-emu, testdata/cards) chain to the shipped card CA.
+                extra_cpx_ca_pem: vec![crate::runner::cards::SHIPPED_CARD_CA.to_owned()],
                 ..Default::default()
             };
             let sim = runtime
@@ -220,8 +229,16 @@ pub fn connect(
             (url, ca, identity, None, None, None)
         }
     };
+    if args.card && auth != AuthMode::Cpx {
+        bail!("--card signs PS assertions: it needs --auth cpx (or a CPx environment)");
+    }
     let assertions = match auth {
         AuthMode::Mtls => None,
+        AuthMode::Cpx if args.card => Some(card_assertions(
+            args.reader.as_deref(),
+            &settings.cpx,
+            sim_ps.is_some(),
+        )?),
         AuthMode::Cpx => Some(assertion_provider(&settings.cpx, sim_ps.as_ref())?),
     };
     let leaf_info = identity
@@ -294,8 +311,7 @@ fn assertion_provider(
         (None, Some(ps)) => (ps.key_pem.clone(), ps.cert_pem.clone()),
         (None, None) => bail!(
             "CPx mode needs a PS signature key to sign the assertion: give --ps-key and \
-             --ps-cert (software key, for tests and demos); CPx cards are not wired into the CLI \
-             yet (docs/client.md)"
+             --ps-cert (software key, for tests and demos), or --card (the CPx in a reader)"
         ),
     };
     let signer = xmldsig::RsaSoftwareSigner::from_pem(&key_pem, &cert_pem)
@@ -308,8 +324,19 @@ fn assertion_provider(
     let ps_id = insi_client::inspect(&ps_file, "PS certificate", jiff::Timestamp::now())?
         .cn
         .context("the PS certificate has no CN (the PS identifier)")?;
-    let sim_defaults = sim_ps.is_some();
-    let attributes = insi_soap::PsAttributes {
+    let attributes = ps_attributes(cpx, sim_ps.is_some())?;
+    Ok((
+        std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
+        ps_id,
+    ))
+}
+
+/// The practice attributes of the PS assertion; the simulator's test values by default for `sim`.
+fn ps_attributes(
+    cpx: &config::CpxSettings,
+    sim_defaults: bool,
+) -> anyhow::Result<insi_soap::PsAttributes> {
+    Ok(insi_soap::PsAttributes {
         identifiant_facturation: match (&cpx.facturation, sim_defaults) {
             (Some(id), _) => id.clone(),
             (None, true) => "991130972".into(),
@@ -321,7 +348,29 @@ fn assertion_provider(
             (None, true) => "SA05".into(),
             (None, false) => bail!("CPx mode needs --secteur (secteurActivite, e.g. SA05)"),
         },
-    };
+    })
+}
+
+/// The CPx in a PC/SC reader as the assertion signer: the PIN is typed once (no echo) and
+/// presented once; a wrong PIN ends the command with the tries left (CARDS.md §2.4: a CPx
+/// blocks after 3 wrong PINs, so nothing is retried). Returns the provider and the PS identifier.
+fn card_assertions(
+    reader: Option<&str>,
+    cpx: &config::CpxSettings,
+    sim_defaults: bool,
+) -> anyhow::Result<(std::sync::Arc<dyn insi_client::AssertionProvider>, String)> {
+    let ctx = apdu::pcsc::PcscContext::establish()?;
+    let name = ctx.pick_reader(reader)?;
+    let card = cpx::Cpx::open(ctx.connect(&name)?).with_context(|| format!("reader {name}"))?;
+    let pin = crate::prompt::pin(&format!("PIN of the CPx card in '{name}': "))?;
+    let signer =
+        cpx::CpxSigner::unlock(card, pin).map_err(|locked| anyhow::anyhow!(locked.error))?;
+    let der = rustls_pki_types::CertificateDer::from(signer.certificate().der.clone());
+    let ps_id =
+        insi_client::inspect_der(&der, "CPx signature certificate", jiff::Timestamp::now())?
+            .cn
+            .context("the card's signature certificate has no CN (the PS identifier)")?;
+    let attributes = ps_attributes(cpx, sim_defaults)?;
     Ok((
         std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
         ps_id,

@@ -1,0 +1,103 @@
+//! `insi-bench search traits --auth cpx --card` with an emulated CPS3 in the private pcscd's
+//! vpcd reader: the PIN is typed at a real pseudo-terminal (`script`, util-linux), never echoed,
+//! presented once; the card signs the PS assertion that the embedded simulator's CPx host checks.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command as Std, Stdio};
+use std::time::{Duration, Instant};
+
+use card_emu::Profile;
+use card_emu::harness::{Session, acquire_or_skip};
+use serde_json::Value;
+
+fn demo_card() -> card_emu::Card {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cards/cps3-demo.toml");
+    Profile::load(path).unwrap().build().unwrap()
+}
+
+/// Runs `args` on a pseudo-terminal, types `typed` once `prompt` shows; returns (code, output).
+fn on_a_terminal(s: &Session, args: &str, prompt: &str, typed: &str) -> (i32, String) {
+    let bin = env!("CARGO_BIN_EXE_insi-bench");
+    let inner = format!("{bin} {args}");
+    let mut child = Std::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("PCSCLITE_CSOCK_NAME", s.socket())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) is installed");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        use std::io::Read as _;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains(prompt) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.extend(chunk),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no prompt: {}", String::from_utf8_lossy(&seen))
+            }
+        }
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    stdin.write_all(b"\n").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    seen.extend(rx.try_iter().flatten());
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&seen).into_owned(),
+    )
+}
+
+fn tries_left(s: &Session) -> u64 {
+    let out = assert_cmd::Command::cargo_bin("insi-bench")
+        .unwrap()
+        .env("PCSCLITE_CSOCK_NAME", s.socket())
+        .args(["--json", "card", "info", "--reader", s.reader()])
+        .output()
+        .unwrap();
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    info["pin"]["tries_left"].as_u64().unwrap()
+}
+
+#[test]
+fn search_with_the_cpx_card_in_a_reader() {
+    let Some(s) = acquire_or_skip("search_with_the_cpx_card_in_a_reader") else {
+        return;
+    };
+    let _card = s.insert(demo_card()).unwrap();
+    let search = format!(
+        "search traits --nom ADRUN --prenoms ZOE --sexe F --naissance 1975-12-31 \
+         --strategy single --auth cpx --card --reader '{}'",
+        s.reader()
+    );
+
+    // A wrong PIN: one try spent, the tries left said, nothing retried, nothing sent.
+    let (code, text) = on_a_terminal(&s, &search, "PIN of the CPx card", "9999");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("2 tries left"), "{text}");
+    assert!(!text.contains("9999"), "the PIN was echoed: {text}");
+    assert_eq!(tries_left(&s), 2);
+
+    // The right PIN: the card signs, the simulator's CPx host accepts, 00.
+    let (code, text) = on_a_terminal(&s, &search, "PIN of the CPx card", "1234");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("2751263220749"), "{text}");
+    assert!(!text.contains("1234\r"), "the PIN was echoed: {text}");
+    assert_eq!(tries_left(&s), 3, "the right PIN restores the counter");
+}
