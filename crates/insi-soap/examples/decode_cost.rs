@@ -1,5 +1,6 @@
 //! Decoding cost of the live-shaped response against its floor (a bare quick-xml event scan),
-//! as wall time or as instruction counts, which stay exact on a busy machine:
+//! as wall time or as instruction counts, which stay exact on a busy machine (mode `envelope`
+//! counts building a trait-search envelope):
 //!
 //! ```text
 //! cargo build --release -p insi-soap --example decode_cost
@@ -39,6 +40,29 @@ fn main() {
         Some("decode") => (0..n).for_each(|_| {
             let _ = black_box(insi_soap::decode_response(black_box(LIVE)));
         }),
+        Some("envelope") => {
+            let traits =
+                ins::Traits::parse("ECETINSI", "PIERRE-ALAIN", "M", "2009-07-14", Some("63220"))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            let caller = insi_soap::Caller {
+                idam: "TESTSGIE0000".into(),
+                lps_version: "1.0".into(),
+                instance: "636c9d43-1a19-5b8c-a8b1-ac43227cfe46".into(),
+                nom: "urn:lps:insi-bench:1.0".into(),
+                emetteur: "10B0152872".into(),
+            };
+            let ids = insi_soap::CallIds::fresh();
+            (0..n).for_each(|_| {
+                let mut out = String::with_capacity(2048);
+                insi_soap::Request::write_trait_search(
+                    black_box(&caller),
+                    black_box(&ids),
+                    insi_soap::RecSansVitale::from_traits(black_box(&traits)),
+                    &mut out,
+                );
+                black_box(out);
+            });
+        }
         _ => {
             for _ in 0..3 {
                 let t = std::time::Instant::now();
