@@ -4,7 +4,8 @@
 //! - requests: [`Request`] (headers + [`RequestBody`]: [`RecSansVitale`] or [`RecVitale`]),
 //!   built with [`Request::rechercher_par_traits`] / [`Request::rechercher_par_vitale`] from a
 //!   [`Caller`] (the installed software) and [`CallIds`] (message IDs and time, given by the
-//!   caller so output is reproducible), written with [`Request::encode`], sent with
+//!   caller so output is reproducible), written with [`Request::encode`] (or straight from the
+//!   body with the allocation-free [`Request::write_trait_search`]), sent with
 //!   [`Operation::content_type`]; read back with [`decode_request`] (the simulator's side),
 //!   which also yields each `wsse:Security` assertion's exact bytes ([`RawAssertion`]);
 //! - responses: [`Response`] = [`Resultat`] (CR + [`Individu`]: [`InsNumber`]s and [`Tiq`]) or
@@ -17,7 +18,8 @@
 //!   reads one back (the simulator verifies it with `xmldsig::Verifier` on
 //!   [`RawAssertion::standalone`]);
 //! - everything a decoder tolerated comes back as [`Warning`]s; what it refuses is a
-//!   [`DecodeError`] with line and byte. Untrusted input is bounded by [`Limits`].
+//!   [`DecodeError`] with line and byte. Untrusted input is bounded by [`Limits`]
+//!   ([`decode_request_with`] / [`decode_response_with`] take other bounds).
 //!
 //! Data flows: `ins::Traits` → [`RecSansVitale::from_traits`] → [`Request`] → bytes → (network,
 //! elsewhere) → bytes → [`decode_response`] → [`Response`]. Elements are matched by namespace
@@ -49,6 +51,7 @@ mod assertion;
 mod envelope;
 mod error;
 mod fault;
+mod fault_decode;
 mod header;
 pub mod ns;
 mod request;
@@ -57,6 +60,7 @@ mod request_write;
 mod response_decode;
 mod resultat;
 mod scan;
+mod scope;
 mod write;
 
 pub use assertion::{
