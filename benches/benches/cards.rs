@@ -88,5 +88,53 @@ fn pcscd(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, memory, pcscd);
+/// A PS assertion signed by the emulated card through `cpx::CpxSigner` (xmldsig c14n, PSO HASH,
+/// PSO CDS, the emulator's RSA in the `rsa` crate), against the same assertion signed with the
+/// same key in software (`xmldsig::RsaSoftwareSigner`, aws-lc): the floor.
+fn ps_assertion(c: &mut Criterion) {
+    let unlocked = Cpx::open(MemoryTransport::new(card("cps3-demo.toml")))
+        .map_err(|e| e.to_string())
+        .and_then(|card| {
+            cpx::CpxSigner::unlock(card, Pin::new("1234").map_err(|e| e.to_string())?)
+                .map_err(|l| l.to_string())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let attributes = insi_soap::PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    };
+    let cert = unlocked.certificate().der.clone();
+    let read = |f: &str| std::fs::read_to_string(cards().join(f)).unwrap_or_else(|e| panic!("{e}"));
+    let software = xmldsig::RsaSoftwareSigner::from_pem(
+        &read("cps3-demo.sign.key.pem"),
+        &read("cps3-demo.sign.pem"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Floor: the same assertion signed with the same key in software (aws-lc).
+    c.bench_function("cards/floor/ps_assertion_software", |b| {
+        b.iter(|| {
+            insi_soap::PsAssertion::from_certificate(
+                &cert,
+                attributes.clone(),
+                uuid::Uuid::new_v4(),
+                jiff::Timestamp::now(),
+            )
+            .map(|a| a.sign(&software))
+        })
+    });
+    c.bench_function("cards/ps_assertion_card_memory", |b| {
+        b.iter(|| {
+            insi_soap::PsAssertion::from_certificate(
+                &cert,
+                attributes.clone(),
+                uuid::Uuid::new_v4(),
+                jiff::Timestamp::now(),
+            )
+            .map(|a| a.sign(&unlocked))
+        })
+    });
+}
+
+criterion_group!(benches, memory, ps_assertion, pcscd);
 criterion_main!(benches);
