@@ -90,7 +90,7 @@ impl Fault {
         }
     }
 
-    /// `siram_100` / `desir_550`: unknown IDAM (authorisation number). [C]
+    /// `siram_100` / `desir_550`: unknown IDAM (authorisation number). (confirmed, §4.2)
     pub fn idam_inconnu(message_id: Option<&str>) -> Fault {
         Fault::new(
             "Sender",
@@ -107,8 +107,8 @@ impl Fault {
         )
     }
 
-    /// `siram_40` / `desir_1020`: service temporarily unavailable. [C codes; the end of the
-    /// Reason text is truncated in the public capture and completed by us]
+    /// `siram_40` / `desir_1020`: service temporarily unavailable (codes confirmed, §4.2; the end
+    /// of the Reason text is truncated in the public capture and completed by us).
     pub fn service_indisponible(message_id: Option<&str>) -> Fault {
         Fault::new(
             "Sender",
@@ -125,7 +125,7 @@ impl Fault {
     }
 
     /// `siram_40` / `insi_102` (Receiver, `fatal`, `xml:lang="en"`): technical error of the
-    /// trait search (D'AEION / COEUR in qualification). Write it with [`FaultStyle::S`]. [C]
+    /// trait search (D'AEION / COEUR in qualification). Write it with [`FaultStyle::S`] (confirmed, §4.2).
     pub fn erreur_technique_traits(message_id: Option<&str>) -> Fault {
         Fault::new(
             "Receiver",
@@ -142,7 +142,7 @@ impl Fault {
     }
 
     /// `DESIR_560`: the software certificate CN is not INSI-AUTO / INSI-MANU. Only the detail
-    /// code and texts are public [S]; `Sender`/`siram_100`/`erreur` are our guess (codec.md).
+    /// code and texts are public (second-hand, §4.2); `Sender`/`siram_100`/`erreur` are our guess (codec.md).
     pub fn niveau_acces_insuffisant(message_id: Option<&str>) -> Fault {
         Fault::new(
             "Sender",
