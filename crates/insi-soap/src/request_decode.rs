@@ -109,7 +109,7 @@ fn security(
     _at: usize,
 ) -> Result<(), DecodeError> {
     let limit = sc.limits().max_repeats;
-    children(sc, "Security", |sc, ns, local, _start, at| {
+    children(sc, "Security", |sc, ns, local, start, at| {
         if (ns, local) != (Ns::Saml, "Assertion") {
             return Ok(Handled::Unknown);
         }
@@ -122,10 +122,24 @@ fn security(
                 },
             ));
         }
-        let inherited = sc.bindings();
+        // Bindings from the ancestors only: those the element declares itself are in its bytes.
+        let own: Vec<String> = start
+            .attributes()
+            .flatten()
+            .filter_map(|a| {
+                let key: &str = a.key.as_ref();
+                match key.strip_prefix("xmlns") {
+                    Some("") => Some(String::new()),
+                    Some(rest) => rest.strip_prefix(':').map(str::to_owned),
+                    None => None,
+                }
+            })
+            .collect();
+        let mut inherited = sc.bindings();
+        inherited.retain(|(prefix, _)| !own.contains(prefix));
         let end = sc.skip()?;
         let bytes = sc.input().get(at..end).unwrap_or_default();
-        // The scanner has already checked the whole input is UTF-8.
+        // quick-xml has checked every event of this span is UTF-8.
         let xml = String::from_utf8_lossy(bytes).into_owned();
         assertions.push(RawAssertion { xml, inherited });
         Ok(Handled::Yes)

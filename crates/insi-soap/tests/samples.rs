@@ -333,3 +333,30 @@ fn a_response_is_not_a_request_and_vice_versa() {
         "{err}"
     );
 }
+
+#[test]
+fn standalone_assertion_never_redeclares_its_own_prefixes() {
+    // `>` inside an attribute value before the element's own `xmlns:saml`.
+    let envelope = concat!(
+        "<S:Envelope xmlns:S=\"http://www.w3.org/2003/05/soap-envelope\" ",
+        "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"><S:Header>",
+        "<wsse:Security xmlns:wsse=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\">",
+        "<saml:Assertion Note=\"a>b\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\">",
+        "<saml:Issuer>X</saml:Issuer></saml:Assertion></wsse:Security></S:Header>",
+        "<S:Body><RECSANSVITALE xmlns=\"http://www.cnamts.fr/INSiRecSans\"/></S:Body></S:Envelope>"
+    );
+    let a = decode_request(envelope.as_bytes())
+        .unwrap()
+        .request
+        .assertions
+        .remove(0);
+    let prefixes: Vec<&str> = a.inherited.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        prefixes,
+        ["S", "wsse"],
+        "saml is declared on the assertion itself"
+    );
+    let standalone = a.standalone();
+    assert_eq!(standalone.matches("xmlns:saml=").count(), 1, "{standalone}");
+    assert!(xmldsig::exclusive_c14n(&standalone).is_ok(), "{standalone}");
+}
