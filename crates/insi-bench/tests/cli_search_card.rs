@@ -101,3 +101,40 @@ fn search_with_the_cpx_card_in_a_reader() {
     assert!(!text.contains("1234\r"), "the PIN was echoed: {text}");
     assert_eq!(tries_left(&s), 3, "the right PIN restores the counter");
 }
+
+#[test]
+fn search_for_a_beneficiary_of_the_vitale_card_in_a_reader() {
+    let Some(s) = acquire_or_skip("search_for_a_beneficiary_of_the_vitale_card_in_a_reader") else {
+        return;
+    };
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cards/vitale2-famille.toml");
+    let _card = s
+        .insert(Profile::load(path).unwrap().build().unwrap())
+        .unwrap();
+    let run = |n: &str| {
+        assert_cmd::Command::cargo_bin("insi-bench")
+            .unwrap()
+            .env("PCSCLITE_CSOCK_NAME", s.socket())
+            .args(["--json", "search", "vitale", "--beneficiaire", n])
+            .args(["--vitale-reader", s.reader()])
+            .output()
+            .unwrap()
+    };
+    let out = run("3");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cr"], "00", "{v}");
+    assert_eq!(v["ins"]["matricule"], "2150275123079");
+    assert_eq!(v["traits"]["nom_naissance"], "MARTIN-NGUYEN");
+
+    let out = run("4");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds 3 beneficiaries"), "{err}");
+}

@@ -1,4 +1,5 @@
 //! `insi-bench search traits …`: one search by traits, single call or CNDA first-name loop.
+//! `insi-bench search vitale …`: one search for a beneficiary of the Vitale card in a reader.
 //!
 //! Exit codes: 0 for CR 00/01/02, 1 for a fault or no answer, 2 for usage or configuration
 //! errors — including traits refused by validation, which are never sent.
@@ -19,6 +20,54 @@ use crate::output;
 pub enum SearchCommand {
     /// Search an INS by the five traits (rechercherInsAvecTraitsIdentite).
     Traits(TraitsArgs),
+    /// Search the INS of a beneficiary of the Vitale card in a reader
+    /// (rechercherInsAvecCarteVitale).
+    Vitale(VitaleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VitaleArgs {
+    /// Which beneficiary of the card, 1-based, in card order (as `card vitale` lists them).
+    #[arg(long, value_name = "N")]
+    pub beneficiaire: u32,
+    /// The reader holding the Vitale card (default: the only reader with a card).
+    #[arg(long, value_name = "NAME")]
+    pub vitale_reader: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Reads the card and turns beneficiary `n` into a Vitale search (card data checked first).
+fn vitale_search(args: &VitaleArgs) -> anyhow::Result<insi_client::VitaleSearch> {
+    use vitale::VitaleSource as _;
+    let ctx = apdu::pcsc::PcscContext::establish()?;
+    let reader = ctx.pick_reader(args.vitale_reader.as_deref())?;
+    let mut card = vitale::Vitale2Card::open(ctx.connect(&reader)?)
+        .with_context(|| format!("reader {reader}"))?;
+    let people = card.beneficiaires()?;
+    let count = people.len();
+    let person = usize::try_from(args.beneficiaire)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| people.into_iter().nth(i))
+        .with_context(|| {
+            format!(
+                "--beneficiaire {}: the card holds {count} beneficiaries (1..={count};                  `insi-bench card vitale` lists them)",
+                args.beneficiaire
+            )
+        })?;
+    let nir = person.nir.as_deref().with_context(|| {
+        format!(
+            "beneficiary {} has no NIR on the card: search by traits instead",
+            args.beneficiaire
+        )
+    })?;
+    Ok(insi_client::VitaleSearch::from_card(
+        nir,
+        &person.nom,
+        &person.date_naissance,
+        person.rang_naissance,
+    )?)
 }
 
 /// The traits of a search, as typed (normalised and validated before anything is sent).
@@ -101,15 +150,28 @@ struct SearchJson<'a> {
 }
 
 pub fn run(command: SearchCommand, json: bool) -> anyhow::Result<ExitCode> {
-    let SearchCommand::Traits(args) = command;
-    let traits = args.traits.parse()?;
-    let strategy: Strategy = args.strategy.parse().map_err(anyhow::Error::msg)?;
     let runtime = connect::runtime()?;
-    let connection = connect::connect(&args.connect, &runtime)?;
-    let report = runtime
-        .block_on(connection.client.search(&traits, strategy))
-        .map_err(connect::with_advice)?;
-    answer::write_trace(&args.connect, &report.trace)?;
+    let (report, connect_args) = match &command {
+        SearchCommand::Traits(args) => {
+            let traits = args.traits.parse()?;
+            let strategy: Strategy = args.strategy.parse().map_err(anyhow::Error::msg)?;
+            let connection = connect::connect(&args.connect, &runtime)?;
+            let report = runtime
+                .block_on(connection.client.search(&traits, strategy))
+                .map_err(connect::with_advice)?;
+            (report, &args.connect)
+        }
+        SearchCommand::Vitale(args) => {
+            // The card is read before connecting: a damaged card sends nothing.
+            let search = vitale_search(args)?;
+            let connection = connect::connect(&args.connect, &runtime)?;
+            let report = runtime
+                .block_on(connection.client.search_vitale(&search))
+                .map_err(connect::with_advice)?;
+            (report, &args.connect)
+        }
+    };
+    answer::write_trace(connect_args, &report.trace)?;
 
     let mut out = SearchJson {
         cr: None,
