@@ -295,12 +295,15 @@ fn standalone_simulator_target_gives_the_same_outcome() {
 
     let embedded = tempfile::tempdir().expect("tempdir");
     let standalone = tempfile::tempdir().expect("tempdir");
-    for (dir, target) in [(&embedded, "sim"), (&standalone, url.as_str())] {
+    for (dir, target, cpx) in [
+        (&embedded, "sim", None),
+        (&standalone, url.as_str(), Some(cpx_url.as_str())),
+    ] {
         let out = insi_bench()
             .current_dir(&workspace)
             .args(["run", "--no-progress", "--target", target, "--report-dir"])
             .arg(dir.path())
-            .args(["--cpx-target", cpx_url.as_str()])
+            .args(cpx.map(|c| ["--cpx-target", c]).into_iter().flatten())
             .arg(public_package())
             .output()
             .expect("run");

@@ -105,6 +105,11 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    if cpx_env.is_some() && env == Environment::Sim {
+        anyhow::bail!(
+            "--cpx-target is for a non-sim --target: the embedded simulator runs its own CPx host"
+        );
+    }
     if let Some(cpx) = &cpx_env
         && cpx.is_production()
         && !args.i_know_this_is_production
