@@ -215,3 +215,60 @@ fn not_a_package() {
     assert_eq!(code, 2);
     assert!(problems(&v)[0].3.contains("no package.toml"), "{v}");
 }
+
+#[test]
+fn card_fields_are_checked_with_their_profiles() {
+    let cases = r#"[[case]]
+id = "v0"
+title = "t"
+operation = "search-vitale"
+
+[case.input]
+card = "cards/cps3.toml"
+beneficiaire = 0
+
+[case.expect]
+cr = "00"
+
+[[case]]
+id = "x1"
+title = "t"
+operation = "search-traits"
+auth = "cpx"
+
+[case.input]
+nom = "ADRUN"
+prenoms = "ZOE"
+sexe = "F"
+naissance = "1975-12-31"
+cpx_card = "cards/vitale.toml"
+beneficiaire = 2
+
+[case.expect]
+cr = "00"
+"#;
+    let dir = package(cases);
+    let cards = dir.path().join("cards");
+    std::fs::create_dir_all(&cards).expect("mkdir");
+    let shipped = workspace_root().join("testdata/cards");
+    std::fs::copy(
+        shipped.join("vitale2-famille.toml"),
+        cards.join("vitale.toml"),
+    )
+    .expect("copy");
+    std::fs::copy(shipped.join("cps3-demo.toml"), cards.join("cps3.toml")).expect("copy");
+    let (code, v) = check(dir.path());
+    assert_eq!(code, 2, "{v}");
+    let messages: Vec<String> = problems(&v).into_iter().map(|p| p.3).collect();
+    let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
+    assert!(
+        has("cards/cps3.toml is a Cps3 card; this field takes a Vitale2 card"),
+        "{messages:?}"
+    );
+    assert!(
+        has("cards/vitale.toml is a Vitale2 card; this field takes a Cps3 card"),
+        "{messages:?}"
+    );
+    assert!(has("is 1-based"), "{messages:?}");
+    assert!(has("are for search-vitale"), "{messages:?}");
+}

@@ -349,9 +349,42 @@ fn check_case(
     {
         fail(inject.span(), message);
     }
-    for card in [&input.card, &input.cpx_card].into_iter().flatten() {
+    let vitale = case.operation == Operation::SearchVitale;
+    if input.beneficiaire == Some(0) {
+        fail(
+            span.clone(),
+            "`input.beneficiaire` is 1-based (1 = the first person on the card)".into(),
+        );
+    }
+    if !vitale && (input.beneficiaire.is_some() || input.card.is_some()) {
+        fail(
+            span.clone(),
+            "`input.card` and `input.beneficiaire` are for search-vitale (the CPx card of \
+             auth = \"cpx\" is `input.cpx_card`)"
+                .into(),
+        );
+    }
+    for (card, kind) in [
+        (&input.card, card_emu::profile::Kind::Vitale2),
+        (&input.cpx_card, card_emu::profile::Kind::Cps3),
+    ] {
+        let Some(card) = card else { continue };
         if let Err(message) = check_relative_file(root, card.get_ref(), "cards") {
             fail(card.span(), message);
+            continue;
+        }
+        // The card profile itself (format in docs/package-format.md), and the kind it must be.
+        match card_emu::Profile::load(root.join(card.get_ref())) {
+            Err(e) => fail(card.span(), format!("{}: {e}", card.get_ref().display())),
+            Ok(p) if p.file.kind != kind => fail(
+                card.span(),
+                format!(
+                    "{} is a {:?} card; this field takes a {kind:?} card",
+                    card.get_ref().display(),
+                    p.file.kind
+                ),
+            ),
+            Ok(_) => {}
         }
     }
 }
