@@ -99,7 +99,12 @@ pub fn print_attempts(attempts: &[Attempt]) {
             AttemptOutcome::Fault { code } => format!("fault {code}"),
             AttemptOutcome::Transport { error } => format!("error: {error}"),
         };
-        let mut sent = a.prenom.clone();
+        // A Vitale search sends no first name: name the body instead.
+        let mut sent = if a.kind == insi_client::QueryKind::Vitale {
+            "RECVITALE".to_owned()
+        } else {
+            a.prenom.clone()
+        };
         if a.with_cog {
             sent.push_str(" + COG");
         }

@@ -7,20 +7,25 @@
 //! case with the card's tries-left message).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use card_emu::profile::{Kind, ProfileFile};
 use card_emu::{Card, MemoryTransport, Profile};
 use cpx::{Cpx, CpxSigner, Pin};
+use insi_client::{AssertionProvider, SignedAssertions, VitaleSearch};
 use rsa::pkcs8::DecodePrivateKey;
 use vitale::{Beneficiaire, Vitale2Card, VitaleSource};
 use zeroize::Zeroizing;
+
+use super::outcome::{Outcome, Refusal};
+use crate::package::model;
 
 /// The CA of the shipped emulated CPx cards (`testdata/cards/cpx-ca.pem`): the embedded
 /// simulator trusts it for CPx cases, next to its ephemeral CA.
 pub const SHIPPED_CARD_CA: &str = include_str!("../../../../testdata/cards/cpx-ca.pem");
 
 // The default CPx card (`testdata/cards/cps3-demo.toml`), compiled in so that a CPx case
-// without `input.card` runs from any directory.
+// without `input.cpx_card` runs from any directory.
 const DEMO_PROFILE: &str = include_str!("../../../../testdata/cards/cps3-demo.toml");
 const DEMO_AUTH_KEY: &str = include_str!("../../../../testdata/cards/cps3-demo.auth.key.pem");
 const DEMO_AUTH_CERT: &str = include_str!("../../../../testdata/cards/cps3-demo.auth.pem");
@@ -125,6 +130,70 @@ pub fn vitale_beneficiaire(root: &Path, card: &Path, index: u32) -> Result<Benef
                 card.display()
             )
         })
+}
+
+/// The practice attributes of the PS assertion in runner CPx cases: the simulator's test values
+/// (`identifiantFacturation` and `secteurActivite`, INSI-PROTOCOL.md §2.5.2).
+fn runner_ps_attributes() -> insi_soap::PsAttributes {
+    insi_soap::PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    }
+}
+
+/// CPx mode for a case: its card unlocked with the profile's test PIN, as an assertion provider,
+/// and the PS identifier (signature certificate CN) that goes in `Emetteur`.
+pub fn cpx_assertions(
+    package_root: &Path,
+    input: &model::Input,
+) -> Result<(Arc<dyn AssertionProvider>, String), String> {
+    let card = input.cpx_card.as_ref().map(|c| c.get_ref().as_path());
+    let signer = cpx_signer(package_root, card)?;
+    let ps_id = insi_client::inspect_der(
+        &rustls_pki_types::CertificateDer::from(signer.certificate().der.clone()),
+        "CPx signature certificate",
+        jiff::Timestamp::now(),
+    )
+    .map_err(|e| e.to_string())?
+    .cn
+    .ok_or("the CPx signature certificate has no CN (the PS identifier)")?;
+    Ok((
+        Arc::new(SignedAssertions::new(signer, runner_ps_attributes())),
+        ps_id,
+    ))
+}
+
+/// Reads the case's Vitale card and turns the chosen beneficiary into a search; damaged card
+/// data is a refusal (nothing sent), a card that cannot be read an error.
+pub fn vitale_search(
+    package_root: &Path,
+    input: &model::Input,
+) -> Result<VitaleSearch, Box<Outcome>> {
+    let Some(card) = input.card.as_ref() else {
+        return Err(Box::new(super::execute::error(
+            "a Vitale search needs input.card",
+        )));
+    };
+    let index = input.beneficiaire.unwrap_or(1);
+    let b = vitale_beneficiaire(package_root, card.get_ref(), index)
+        .map_err(|e| Box::new(super::execute::error(&e)))?;
+    let Some(nir) = b.nir.as_deref() else {
+        return Err(Box::new(super::execute::error(&format!(
+            "beneficiary {index} has no NIR on the card: a Vitale search needs one"
+        ))));
+    };
+    VitaleSearch::from_card(nir, &b.nom, &b.date_naissance, b.rang_naissance).map_err(|e| {
+        Box::new(Outcome {
+            refused: Some(Refusal {
+                field: "card".into(),
+                char: None,
+                position: None,
+                message: e.to_string(),
+            }),
+            ..Outcome::default()
+        })
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use std::time::Instant;
 
 use ins::{Cle, Matricule, Oid, Traits};
 use insi_client::{
-    AssertionProvider, AttemptOutcome, Guard, HttpRequest, HttpResponse, HttpTransport, InsiClient,
-    Origin, QueryKind, RetryPolicy, SearchReport, SignedAssertions, StoredIns, Strategy, Trace,
-    Transport, TransportError, Verdict, VitaleSearch,
+    AttemptOutcome, Guard, HttpRequest, HttpResponse, HttpTransport, InsiClient, Origin, QueryKind,
+    RetryPolicy, SearchReport, StoredIns, Strategy, Trace, Transport, TransportError, Verdict,
 };
 use insi_soap::{Caller, InsNumber, Response, Resultat};
 
@@ -73,38 +72,6 @@ pub struct RunSettings {
     pub package_root: PathBuf,
 }
 
-/// The practice attributes of the PS assertion in runner CPx cases: the simulator's test values
-/// (`identifiantFacturation` and `secteurActivite`, INSI-PROTOCOL.md §2.5.2).
-fn runner_ps_attributes() -> insi_soap::PsAttributes {
-    insi_soap::PsAttributes {
-        identifiant_facturation: "991130972".into(),
-        code_specialite_amo: None,
-        secteur_activite: "SA05".into(),
-    }
-}
-
-/// CPx mode for a case: its card unlocked with the profile's test PIN, as an assertion provider,
-/// and the PS identifier (signature certificate CN) that goes in `Emetteur`.
-fn cpx_assertions(
-    settings: &RunSettings,
-    input: &model::Input,
-) -> Result<(Arc<dyn AssertionProvider>, String), String> {
-    let card = input.cpx_card.as_ref().map(|c| c.get_ref().as_path());
-    let signer = super::cards::cpx_signer(&settings.package_root, card)?;
-    let ps_id = insi_client::inspect_der(
-        &rustls_pki_types::CertificateDer::from(signer.certificate().der.clone()),
-        "CPx signature certificate",
-        jiff::Timestamp::now(),
-    )
-    .map_err(|e| e.to_string())?
-    .cn
-    .ok_or("the CPx signature certificate has no CN (the PS identifier)")?;
-    Ok((
-        Arc::new(SignedAssertions::new(signer, runner_ps_attributes())),
-        ps_id,
-    ))
-}
-
 pub async fn execute(
     target: &RunTarget,
     settings: &RunSettings,
@@ -115,7 +82,8 @@ pub async fn execute(
     let input = &case.input;
     // Validate what the case sends before any card or network work.
     let (traits, vitale) = match case.operation {
-        Operation::SearchVitale => match vitale_search(settings, input) {
+        Operation::SearchVitale => match super::cards::vitale_search(&settings.package_root, input)
+        {
             Ok(v) => (None, Some(v)),
             Err(outcome) => return *outcome,
         },
@@ -142,7 +110,7 @@ pub async fn execute(
                 Ok((url, t)) => (t, url.clone()),
                 Err(e) => return error(&e),
             };
-            match cpx_assertions(settings, input) {
+            match super::cards::cpx_assertions(&settings.package_root, input) {
                 Ok((provider, ps_id)) => (t, url, ps_id, Some(provider)),
                 Err(e) => return error(&e),
             }
@@ -209,36 +177,6 @@ pub async fn execute(
     }
 }
 
-/// Reads the case's Vitale card and turns the chosen beneficiary into a search; damaged card
-/// data is a refusal (nothing sent), a card that cannot be read an error.
-fn vitale_search(
-    settings: &RunSettings,
-    input: &model::Input,
-) -> Result<VitaleSearch, Box<Outcome>> {
-    let Some(card) = input.card.as_ref() else {
-        return Err(Box::new(error("a Vitale search needs input.card")));
-    };
-    let index = input.beneficiaire.unwrap_or(1);
-    let b = super::cards::vitale_beneficiaire(&settings.package_root, card.get_ref(), index)
-        .map_err(|e| Box::new(error(&e)))?;
-    let Some(nir) = b.nir.as_deref() else {
-        return Err(Box::new(error(&format!(
-            "beneficiary {index} has no NIR on the card: a Vitale search needs one"
-        ))));
-    };
-    VitaleSearch::from_card(nir, &b.nom, &b.date_naissance, b.rang_naissance).map_err(|e| {
-        Box::new(Outcome {
-            refused: Some(Refusal {
-                field: "card".into(),
-                char: None,
-                position: None,
-                message: e.to_string(),
-            }),
-            ..Outcome::default()
-        })
-    })
-}
-
 fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Conforme => "conforme",
@@ -247,7 +185,7 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-fn error(message: &str) -> Outcome {
+pub(super) fn error(message: &str) -> Outcome {
     Outcome {
         error: Some(message.to_owned()),
         ..Outcome::default()
