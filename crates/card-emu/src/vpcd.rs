@@ -85,6 +85,21 @@ fn write_frame(s: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
 /// Serves one connection until vpcd closes it, the card is pulled, or the stream is shut down.
 /// Returns `true` when the card was pulled by a fault.
 pub fn serve(stream: &mut TcpStream, card: &Mutex<Card>) -> io::Result<bool> {
+    serve_with(stream, card, || {})
+}
+
+/// [`serve`], calling `on_pull` when a fault pulls the card, before the connection closes.
+pub fn serve_with(
+    stream: &mut TcpStream,
+    card: &Mutex<Card>,
+    on_pull: impl FnOnce(),
+) -> io::Result<bool> {
+    let mut on_pull = Some(on_pull);
+    let mut on_pull = move || {
+        if let Some(f) = on_pull.take() {
+            f();
+        }
+    };
     while let Some(frame) = read_frame(stream)? {
         let mut c = card.lock().unwrap_or_else(|p| p.into_inner());
         match frame.as_slice() {
@@ -107,6 +122,9 @@ pub fn serve(stream: &mut TcpStream, card: &Mutex<Card>) -> io::Result<bool> {
                 match outcome {
                     Outcome::Reply(r) => write_frame(stream, &r)?,
                     Outcome::Pulled => {
+                        // Record the pull before the reader can see it: whoever observes the
+                        // removal must also observe that a fault caused it.
+                        on_pull();
                         let _ = stream.shutdown(Shutdown::Both);
                         return Ok(true);
                     }
@@ -132,9 +150,7 @@ impl VirtualCard {
         let thread = std::thread::Builder::new()
             .name(format!("vpcd-card-{port}"))
             .spawn(move || {
-                if let Ok(true) = serve(&mut served, &c) {
-                    p.store(true, Ordering::SeqCst);
-                }
+                let _ = serve_with(&mut served, &c, || p.store(true, Ordering::SeqCst));
             })?;
         Ok(Self {
             stream,

@@ -644,12 +644,13 @@ async fn sequential_searches_reuse_one_kept_alive_connection() {
             .unwrap();
         assert_eq!(resultat(&r).cr, CodeCr::Ok);
     }
-    // 50 calls. hyper hands a connection back to the pool a moment after its body ends, so
-    // the call right after the first may open a second one; from then on both are reused.
+    // 50 calls. hyper hands a connection back to the pool a moment after its body ends, so a
+    // call made in that moment opens another one (seen up to 3 on a loaded 2-core machine);
+    // once opened they are all reused. Without keep-alive this would be 50.
     let connections = accepted.load(Ordering::SeqCst);
     assert!(
-        (1..=2).contains(&connections),
-        "50 calls took {connections} connections"
+        (1..=10).contains(&connections),
+        "50 calls took {connections} connections: keep-alive is not reusing them"
     );
     relay_task.abort();
     sim.shutdown().await;
