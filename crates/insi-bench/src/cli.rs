@@ -23,22 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a matricule (NIR/NIA) and its key.
-    #[command(subcommand)]
-    Nir(cmd::nir::NirCommand),
-    /// Normalise a nom de naissance or a list of prénoms the way INSi requires.
-    Normalize(cmd::normalize::Args),
-    /// Decode INSi response files (RESULTAT or SOAP Fault), e.g. CNDA-injected responses.
-    Decode(cmd::decode::Args),
-    /// Work with test packages (check one without running it).
-    #[command(subcommand)]
-    Package(cmd::package::PackageCommand),
-    /// Inspect a certificate (PEM, DER or PKCS#12) before using it with INSi.
-    #[command(subcommand)]
-    Cert(cmd::cert::CertCommand),
-    /// Write a commented configuration file.
-    #[command(subcommand)]
-    Config(cmd::config::ConfigCommand),
+    /// Replay a test package (the embedded simulator by default) and write the reports.
+    Run(cmd::run::Args),
     /// Search an INS (embedded simulator by default, or qualification/production).
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),
@@ -47,9 +33,23 @@ pub enum Command {
     /// Run the INSi simulator (mTLS/CPx hosts, personas, synthetic population, faults).
     #[command(subcommand)]
     Sim(cmd::sim::SimCommand),
-    /// Replay a test package (the embedded simulator by default) and write the reports.
-    Run(cmd::run::Args),
     /// Smart cards through PC/SC: list readers, read a CPx or a Vitale, emulate a card.
     #[command(subcommand)]
     Card(cmd::card::CardCommand),
+    /// Inspect a certificate (PEM, DER or PKCS#12) before using it with INSi.
+    #[command(subcommand)]
+    Cert(cmd::cert::CertCommand),
+    /// Write a commented configuration file.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
+    /// Work with test packages (check one without running it).
+    #[command(subcommand)]
+    Package(cmd::package::PackageCommand),
+    /// Decode INSi response files (RESULTAT or SOAP Fault), e.g. CNDA-injected responses.
+    Decode(cmd::decode::Args),
+    /// Check a matricule (NIR/NIA) and its key.
+    #[command(subcommand)]
+    Nir(cmd::nir::NirCommand),
+    /// Normalise a nom de naissance or a list of prénoms the way INSi requires.
+    Normalize(cmd::normalize::Args),
 }
