@@ -56,8 +56,8 @@ where
 }
 
 /// Reads the root, checks it is a SOAP 1.2 Envelope, and hands each Header child to `header`
-/// and each Body child to `body` (with its index among Body children). Fails if there is no
-/// Body; reads to the end of the document.
+/// and the first Body child to `body` (a document/literal message has one; any other is
+/// skipped with a warning). Fails if there is no Body; reads to the end of the document.
 pub(crate) fn walk<'i, H, B>(
     sc: &mut Scanner<'i>,
     mut header: H,
@@ -65,14 +65,7 @@ pub(crate) fn walk<'i, H, B>(
 ) -> Result<(), DecodeError>
 where
     H: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
-    B: FnMut(
-        &mut Scanner<'i>,
-        Ns,
-        &str,
-        &BytesStart<'i>,
-        usize,
-        usize,
-    ) -> Result<Handled, DecodeError>,
+    B: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
 {
     let (ns, start, at) = match sc.next()? {
         Item::Open { ns, start, at } => (ns, start, at),
@@ -101,11 +94,17 @@ where
                     return Ok(Handled::Yes);
                 }
                 seen_body = true;
-                let mut index = 0;
+                let mut first = true;
                 children(sc, "Body", |sc, ns, local, start, at| {
-                    let r = body(sc, ns, local, start, at, index);
-                    index += 1;
-                    r
+                    if !std::mem::take(&mut first) {
+                        sc.warn(
+                            at,
+                            "more than one element in the SOAP Body; only the first is read".into(),
+                        );
+                        sc.skip()?;
+                        return Ok(Handled::Yes);
+                    }
+                    body(sc, ns, local, start, at)
                 })?;
             }
             _ => return Ok(Handled::Unknown),

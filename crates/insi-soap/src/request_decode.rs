@@ -53,15 +53,7 @@ pub fn decode_request_with(input: &[u8], limits: Limits) -> Result<DecodedReques
             }
             Ok(Handled::Yes)
         },
-        |sc, ns, local, _start, at, index| {
-            if index > 0 {
-                sc.warn(
-                    at,
-                    "more than one element in the SOAP Body; only the first is read".into(),
-                );
-                sc.skip()?;
-                return Ok(Handled::Yes);
-            }
+        |sc, ns, local, _start, at| {
             match (ns, local) {
                 (Ns::RecSans, "RECSANSVITALE") => {
                     body = Some(RequestBody::RecSansVitale(recsans(sc)?))

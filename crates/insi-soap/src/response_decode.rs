@@ -42,15 +42,7 @@ pub fn decode_response_with(input: &[u8], limits: Limits) -> Result<DecodedRespo
         &mut sc,
         // Responses carry no header (§1.2); one is tolerated and ignored.
         |_sc, _ns, _local, _start, _at| Ok(Handled::Unknown),
-        |sc, ns, local, start, at, index| {
-            if index > 0 {
-                sc.warn(
-                    at,
-                    "more than one element in the SOAP Body; only the first is read".into(),
-                );
-                sc.skip()?;
-                return Ok(Handled::Yes);
-            }
+        |sc, ns, local, start, at| {
             match (ns, local) {
                 (Ns::Resultat, "RESULTAT") => {
                     response = Some(Response::Resultat(resultat(sc, at)?))

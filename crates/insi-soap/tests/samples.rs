@@ -360,3 +360,40 @@ fn standalone_assertion_never_redeclares_its_own_prefixes() {
     assert_eq!(standalone.matches("xmlns:saml=").count(), 1, "{standalone}");
     assert!(xmldsig::exclusive_c14n(&standalone).is_ok(), "{standalone}");
 }
+
+/// A document/literal Body holds one element: the first is read, any other is skipped with a
+/// warning, in requests and responses alike.
+#[test]
+fn only_the_first_body_element_is_read() {
+    let response = br#"<S:Envelope xmlns:S="http://www.w3.org/2003/05/soap-envelope"><S:Body>
+      <RESULTAT xmlns="http://www.cnamts.fr/INSiResultat"><CR><CodeCR>01</CodeCR>
+      <LibelleCR>Aucune identite trouvee</LibelleCR></CR></RESULTAT>
+      <RESULTAT xmlns="http://www.cnamts.fr/INSiResultat"><CR><CodeCR>00</CodeCR>
+      <LibelleCR>OK</LibelleCR></CR></RESULTAT></S:Body></S:Envelope>"#;
+    let decoded = decode_response(response).unwrap();
+    match decoded.response {
+        Response::Resultat(r) => assert_eq!(r.cr.code(), "01"),
+        other => panic!("{other:?}"),
+    }
+    let warnings: Vec<String> = decoded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("only the first is read"),
+        "{warnings:?}"
+    );
+
+    let request = String::from_utf8(sample("request-recsansvitale-mtls.xml")).unwrap();
+    let doubled = request.replacen("</soap:Body>", "<extra xmlns=\"urn:x\"/></soap:Body>", 1);
+    assert_ne!(doubled, request, "the sample has a soap:Body to extend");
+    let decoded = decode_request(doubled.as_bytes()).unwrap();
+    assert!(matches!(
+        decoded.request.body,
+        RequestBody::RecSansVitale(_)
+    ));
+    assert!(
+        decoded
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("only the first is read"))
+    );
+}
