@@ -337,19 +337,6 @@ fn resultat(outcome: &mut Outcome, r: &Resultat) {
         date_naissance: tiq.date_naissance.clone(),
         lieu_naissance: tiq.lieu_naissance.clone(),
     });
-    // Values are stored as received; a key that does not match is reported, not corrected.
-    let numbers = std::iter::once(("INSACTIF", &individu.ins_actif))
-        .chain(individu.ins_histo.iter().map(|h| ("INSHISTO", h)));
-    for (what, number) in numbers {
-        let id = &number.id_individu;
-        if let (Ok(m), Some(Ok(cle))) = (
-            Matricule::parse(&id.num_identifiant),
-            id.cle.as_deref().map(str::parse::<Cle>),
-        ) && let Err(e) = m.check(cle)
-        {
-            outcome.warnings.push(format!("{what}: {e}"));
-        }
-    }
 }
 
 fn ins_value(n: &InsNumber) -> InsValue {
