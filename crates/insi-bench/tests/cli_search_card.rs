@@ -2,10 +2,9 @@
 //! vpcd reader: the PIN is typed at a real pseudo-terminal (`script`, util-linux), never echoed,
 //! presented once; the card signs the PS assertion that the embedded simulator's CPx host checks.
 
-use std::io::Write as _;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command as Std, Stdio};
-use std::time::{Duration, Instant};
 
 use card_emu::Profile;
 use card_emu::harness::{Session, acquire_or_skip};
@@ -17,50 +16,15 @@ fn demo_card() -> card_emu::Card {
     Profile::load(path).unwrap().build().unwrap()
 }
 
-/// Runs `args` on a pseudo-terminal, types `typed` once `prompt` shows; returns (code, output).
+/// Runs `args` on a pseudo-terminal with the session's pcscd, types `typed` once `prompt`
+/// shows; returns (code, output).
 fn on_a_terminal(s: &Session, args: &str, prompt: &str, typed: &str) -> (i32, String) {
-    let bin = env!("CARGO_BIN_EXE_insi-bench");
-    let inner = format!("{bin} {args}");
-    let mut child = Std::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env("PCSCLITE_CSOCK_NAME", s.socket())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) is installed");
-    let mut stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    let reader = std::thread::spawn(move || {
-        use std::io::Read as _;
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !String::from_utf8_lossy(&seen).contains(prompt) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(chunk) => seen.extend(chunk),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no prompt: {}", String::from_utf8_lossy(&seen))
-            }
-        }
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(typed.as_bytes()).unwrap();
-    stdin.write_all(b"\n").unwrap();
-    drop(stdin);
-    let status = child.wait().unwrap();
-    reader.join().unwrap();
-    seen.extend(rx.try_iter().flatten());
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&seen).into_owned(),
+    let inner = format!("{} {args}", env!("CARGO_BIN_EXE_insi-bench"));
+    common::terminal::on_a_terminal(
+        &inner,
+        &[("PCSCLITE_CSOCK_NAME", s.socket().as_os_str())],
+        prompt,
+        typed,
     )
 }
 
