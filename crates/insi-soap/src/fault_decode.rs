@@ -101,13 +101,7 @@ pub(crate) fn fault(sc: &mut Scanner<'_>, at: usize) -> Result<Fault, DecodeErro
         Ok(Handled::Yes)
     })?;
     let Some(code) = code else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: "Fault",
-                element: "Code/Value",
-            },
-        ));
+        return Err(sc.missing(at, "Fault", "Code/Value"));
     };
     let (reason, reason_lang) = reason.unwrap_or_default();
     Ok(Fault {

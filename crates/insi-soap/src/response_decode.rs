@@ -108,13 +108,7 @@ fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
                     Ok(Handled::Yes)
                 })?;
                 let Some(code) = code else {
-                    return Err(sc.error(
-                        at,
-                        DecodeErrorKind::Missing {
-                            parent: "CR",
-                            element: "CodeCR",
-                        },
-                    ));
+                    return Err(sc.missing(at, "CR", "CodeCR"));
                 };
                 cr = Some((code, libelle));
             }
@@ -127,13 +121,7 @@ fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
         Ok(Handled::Yes)
     })?;
     let Some((code, libelle)) = cr else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: "RESULTAT",
-                element: "CR",
-            },
-        ));
+        return Err(sc.missing(at, "RESULTAT", "CR"));
     };
     let cr = CodeCr::new(&code);
     if libelle.is_none() {
@@ -184,22 +172,10 @@ fn read_individu(sc: &mut Scanner<'_>, at: usize) -> Result<Individu, DecodeErro
         Ok(Handled::Yes)
     })?;
     let Some(ins_actif) = actif else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: "INDIVIDU",
-                element: "INSACTIF",
-            },
-        ));
+        return Err(sc.missing(at, "INDIVIDU", "INSACTIF"));
     };
     let Some(tiq) = tiq else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: "INDIVIDU",
-                element: "TIQ",
-            },
-        ));
+        return Err(sc.missing(at, "INDIVIDU", "TIQ"));
     };
     Ok(Individu {
         ins_actif,
@@ -242,13 +218,7 @@ fn ins_number(
                     Ok(Handled::Yes)
                 })?;
                 if !has_num {
-                    return Err(sc.error(
-                        at,
-                        DecodeErrorKind::Missing {
-                            parent: "IdIndividu",
-                            element: "NumIdentifiant",
-                        },
-                    ));
+                    return Err(sc.missing(at, "IdIndividu", "NumIdentifiant"));
                 }
                 id = Some((m, at));
             }
@@ -260,22 +230,10 @@ fn ins_number(
         Ok(Handled::Yes)
     })?;
     let Some((id_individu, id_at)) = id else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: name,
-                element: "IdIndividu",
-            },
-        ));
+        return Err(sc.missing(at, name, "IdIndividu"));
     };
     let Some(oid) = oid else {
-        return Err(sc.error(
-            at,
-            DecodeErrorKind::Missing {
-                parent: name,
-                element: "OID",
-            },
-        ));
+        return Err(sc.missing(at, name, "OID"));
     };
     let number = InsNumber {
         id_individu,

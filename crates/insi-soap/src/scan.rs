@@ -88,6 +88,16 @@ impl<'i> Scanner<'i> {
         DecodeError::at(self.input, at, kind)
     }
 
+    /// A required child that did not come: the error every decoder gives for it.
+    pub(crate) fn missing(
+        &self,
+        at: usize,
+        parent: &'static str,
+        element: &'static str,
+    ) -> DecodeError {
+        self.error(at, DecodeErrorKind::Missing { parent, element })
+    }
+
     pub(crate) fn warn(&mut self, at: usize, message: String) {
         // The warning list is bounded too: a hostile message cannot make it grow without end.
         if self.warnings.len() < self.limits.max_repeats {
