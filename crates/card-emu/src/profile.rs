@@ -58,6 +58,18 @@ pub enum Kind {
     Unknown,
 }
 
+impl Kind {
+    /// The `kind = "…"` value of a profile file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cps3 => "cps3",
+            Kind::Vitale2 => "vitale2",
+            Kind::Vitale1 => "vitale1",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
 /// The TOML file, as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,44 +1,34 @@
 //! `insi-bench`: the command line over the workspace crates.
 //!
 //! `cli` declares the command tree (clap derive); each subcommand lives in `cmd/<name>.rs` with
-//! its own `Args` and a `run` that returns the process exit code. The binary stays thin: the work
-//! is done by the library crates (`ins`, …), and this crate only reads arguments, calls them and
-//! prints — for people by default, JSON with `--json`.
+//! its own `Args` and a `run` that returns the process exit code. The binary is flags and glue:
+//! the work is done by the library crates (`insi-package` loads packages, `insi-runner` resolves
+//! targets and runs cases, `insi-report` renders, `insi-client` calls INSi, `insi-sim` serves),
+//! and this crate only reads arguments, calls them and prints — for people by default, JSON with
+//! `--json`.
 //!
 //! Exit codes: 0 success, 1 a negative answer (invalid, refused, failed case), 2 a usage or setup
 //! error.
 
 mod cli;
 mod cmd;
+mod live;
 mod output;
-mod package;
 mod prompt;
-mod report;
-mod runner;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,
+        // `insi-bench … | head`: the reader has gone, which is not an error worth a message.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("insi-bench: error: {err:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-/// `insi-bench … | head` must end quietly, like any Unix tool, instead of panicking on a closed
-/// stdout: the Rust runtime ignores SIGPIPE, so we put back the default action.
-fn restore_sigpipe() {
-    // SAFETY: called first thing in `main`, before any thread exists; setting a signal's
-    // disposition to its default is async-signal-safe and touches no Rust state.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,9 +1,41 @@
 //! Printing helpers shared by the subcommands.
+//!
+//! Everything for stdout goes through [`out`] (and the `outln!` macro), which returns the write
+//! error instead of panicking like `println!`. A closed stdout (`insi-bench … | head`) is then an
+//! ordinary [`std::io::ErrorKind::BrokenPipe`] error that `main` ends quietly on — without
+//! restoring the default SIGPIPE action, which would kill long-running commands (`sim serve`,
+//! `card emulate`, `run`, `load`) the first time a peer closes a socket while they write to it.
+
+use std::io::Write;
 
 use serde::Serialize;
 
+/// Writes to stdout (and flushes, so that lines appear as they are made).
+pub fn out(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args)?;
+    stdout.flush()
+}
+
+/// `println!` that returns `std::io::Result<()>`.
+macro_rules! outln {
+    () => { $crate::output::out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use outln;
+
 /// Prints one JSON document on stdout.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
+    let text = serde_json::to_string(value)?;
+    outln!("{text}")?;
     Ok(())
+}
+
+/// Whether an error (or one of its causes) is a closed stdout.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -374,6 +374,7 @@ impl<T: Transport> InsiClient<T> {
             outcome: AttemptOutcome::Transport {
                 error: String::new(),
             },
+            warnings: Vec::new(),
         };
         let (outcome, retryable) = match result {
             Err(_) if bound < margin => (
@@ -398,16 +399,19 @@ impl<T: Transport> InsiClient<T> {
                 let excerpt = excerpt(&response.body);
                 attempt.response = Some(response.body);
                 match decoded {
-                    Ok(d) => match d.response {
-                        Response::Resultat(r) => (Outcome::Resultat(r), false),
-                        Response::Fault(f) => {
-                            let retryable = f
-                                .erreur
-                                .as_ref()
-                                .is_some_and(|e| is_retryable_fault(&e.code));
-                            (Outcome::Fault(f), retryable)
+                    Ok(d) => {
+                        attempt.warnings = d.warnings.iter().map(ToString::to_string).collect();
+                        match d.response {
+                            Response::Resultat(r) => (Outcome::Resultat(r), false),
+                            Response::Fault(f) => {
+                                let retryable = f
+                                    .erreur
+                                    .as_ref()
+                                    .is_some_and(|e| is_retryable_fault(&e.code));
+                                (Outcome::Fault(f), retryable)
+                            }
                         }
-                    },
+                    }
                     Err(e) if status == 200 => {
                         (Outcome::Failed(ClientError::Decode(e.to_string())), false)
                     }

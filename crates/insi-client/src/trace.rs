@@ -46,6 +46,9 @@ pub struct Attempt {
     #[serde(serialize_with = "millis")]
     pub elapsed: Duration,
     pub outcome: AttemptOutcome,
+    /// What the decoder tolerated in the answer (unknown elements, odd prefixes, invalid keys…):
+    /// kept so that nobody decodes the response a second time to show them.
+    pub warnings: Vec<String>,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -126,6 +129,7 @@ mod tests {
             started_at: jiff::Timestamp::UNIX_EPOCH,
             elapsed: Duration::from_micros(1500),
             outcome: AttemptOutcome::Cr { code: "01".into() },
+            warnings: Vec::new(),
         }
     }
 

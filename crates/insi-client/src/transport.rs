@@ -99,6 +99,21 @@ impl HttpTransport {
         Ok(HttpTransport { client })
     }
 
+    /// Connects to `url` and completes one HTTP exchange (a `GET`, no body, no INSi request):
+    /// any HTTP status proves that TCP, the TLS handshake and the client certificate were
+    /// accepted. Resolving a target calls it once, so that an unreachable host or a refused
+    /// certificate is one setup error, not one failed call per case.
+    pub async fn probe(&self, url: &str) -> Result<u16, TransportError> {
+        let started = std::time::Instant::now();
+        let response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| classify(&e, started.elapsed()))?;
+        Ok(response.status().as_u16())
+    }
+
     async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let started = std::time::Instant::now();
         let mut response = self

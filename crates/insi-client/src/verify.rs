@@ -57,6 +57,17 @@ pub enum Verdict {
     Introuvable,
 }
 
+impl Verdict {
+    /// The serde name (`conforme`, `non-conforme`, `introuvable`), for reports.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Conforme => "conforme",
+            Verdict::NonConforme => "non-conforme",
+            Verdict::Introuvable => "introuvable",
+        }
+    }
+}
+
 /// Compares what was stored with what the service returned.
 ///
 /// Names are compared after the stored ones went through INSi normalisation (they were parsed

@@ -14,6 +14,22 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
 /// Card types accepted in `Subject/NameID/@NameQualifier` (§2.5.2).
+/// The CA of the shipped emulated CPx cards (`testdata/cards/cpx-ca.pem`, test material, NOT FOR
+/// PRODUCTION): simulators started by insi-bench trust it next to their own CPx CA, so that the
+/// emulated cards of packages and `card emulate` are accepted.
+pub const SHIPPED_CARD_CA_PEM: &str = include_str!("../../../testdata/cards/cpx-ca.pem");
+
+/// The practice attributes the simulator's test PS uses in its assertions
+/// (`identifiantFacturation`, `secteurActivite`; INSI-PROTOCOL.md §2.5.2): test values of ours,
+/// for runs against the simulator. A real PS gives their own.
+pub fn test_ps_attributes() -> insi_soap::PsAttributes {
+    insi_soap::PsAttributes {
+        identifiant_facturation: "991130972".into(),
+        code_specialite_amo: None,
+        secteur_activite: "SA05".into(),
+    }
+}
+
 pub const NAME_QUALIFIERS: [&str; 5] = ["CPS", "CPF", "CDE-CPE", "CPA", "CPX"];
 
 /// Who a valid assertion authenticates.

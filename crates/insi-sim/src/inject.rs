@@ -52,14 +52,20 @@ pub enum InjectError {
     Rule(String),
 }
 
+/// The HTTP status the real service sends with this body: 500 for a SOAP Fault, 200 otherwise
+/// (INSI-PROTOCOL.md §1.4). Decided once per response file, when it is loaded.
+pub fn status_for(body: &[u8]) -> u16 {
+    match insi_soap::decode_response(body) {
+        Ok(decoded) if matches!(decoded.response, insi_soap::Response::Fault(_)) => 500,
+        _ => 200,
+    }
+}
+
 impl Injection {
     /// A rule serving `body`; the status follows the content (Fault → 500, anything else → 200).
     pub fn new(matcher: InjectMatch, body: impl Into<Bytes>) -> Injection {
         let body = body.into();
-        let status = match insi_soap::decode_response(&body) {
-            Ok(decoded) if matches!(decoded.response, insi_soap::Response::Fault(_)) => 500,
-            _ => 200,
-        };
+        let status = status_for(&body);
         Injection {
             matcher,
             body,

@@ -7,6 +7,7 @@ use insi_client::{Attempt, AttemptOutcome};
 use serde::Serialize;
 
 use super::connect::ConnectArgs;
+use crate::output::outln;
 
 /// One attempt in JSON: `{"prenom":"OLA","cr":"01","ms":1.2,…}`.
 #[derive(Debug, Serialize)]
@@ -91,8 +92,8 @@ impl From<&insi_client::ClientError> for ErrorJson {
 }
 
 /// Prints attempts for people.
-pub fn print_attempts(attempts: &[Attempt]) {
-    println!("attempts:");
+pub fn print_attempts(attempts: &[Attempt]) -> std::io::Result<()> {
+    outln!("attempts:")?;
     for a in attempts {
         let what = match &a.outcome {
             AttemptOutcome::Cr { code } => format!("CR {code}"),
@@ -111,12 +112,13 @@ pub fn print_attempts(attempts: &[Attempt]) {
         if a.retry > 0 {
             sent.push_str(&format!(" (retry {})", a.retry));
         }
-        println!(
+        outln!(
             "  {:>2}. {sent:<34} {:>8.1} ms  {what}",
             a.index + 1,
             a.ms()
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Writes the trace when `--trace-dir` was given.

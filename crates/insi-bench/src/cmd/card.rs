@@ -17,6 +17,7 @@ use serde::Serialize;
 use vitale::{Vitale2Card, VitaleGeneration, VitaleSource};
 
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CardCommand {
@@ -92,13 +93,13 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
     if json {
         output::json(&lines)?;
     } else if lines.is_empty() {
-        println!("no smart-card reader connected");
+        outln!("no smart-card reader connected")?;
     } else {
         for l in &lines {
             match (&l.atr, &l.card_type) {
-                (Some(atr), Some(t)) => println!("{}: {t}\n    ATR {atr}", l.reader),
-                _ => println!("{}: no card", l.reader),
-            }
+                (Some(atr), Some(t)) => outln!("{}: {t}\n    ATR {atr}", l.reader),
+                _ => outln!("{}: no card", l.reader),
+            }?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -166,18 +167,19 @@ fn info(reader: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("reader:        {reader}");
-    println!("card:          {} (ATR {})", info.model.name(), info.atr);
-    println!("serial number: {}", info.serial);
+    outln!("reader:        {reader}")?;
+    outln!("card:          {} (ATR {})", info.model.name(), info.atr)?;
+    outln!("serial number: {}", info.serial)?;
     let blocked = if info.pin.is_blocked() {
         " — BLOCKED"
     } else {
         ""
     };
-    println!(
+    outln!(
         "PIN tries:     {} of {}{blocked}",
-        info.pin.tries_left, info.pin.max_tries
-    );
+        info.pin.tries_left,
+        info.pin.max_tries
+    )?;
     if let Some(sign) = info
         .certificates
         .iter()
@@ -185,22 +187,22 @@ fn info(reader: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     {
         // What the PS assertion will carry (INSI-PROTOCOL.md §2.5.2): NameID = subject CN,
         // NameQualifier = GipCardType (CPX when the extension is missing).
-        println!(
+        outln!(
             "PS identity:   NameID {} (NameQualifier {})",
             sign.common_name().unwrap_or_else(|| "?".into()),
             sign.card_type.as_deref().unwrap_or("CPX")
-        );
+        )?;
     }
     if let Some((from, to)) = &info.update_window {
-        println!("update window: {from} → {to}");
+        outln!("update window: {from} → {to}")?;
     }
     for c in &info.certificates {
-        println!("certificate {:?} ({:?}):", c.label, c.role);
-        println!("    subject:   {}", c.subject);
-        println!("    issuer:    {}", c.issuer);
-        println!("    validity:  {} → {}", c.not_before, c.not_after);
+        outln!("certificate {:?} ({:?}):", c.label, c.role)?;
+        outln!("    subject:   {}", c.subject)?;
+        outln!("    issuer:    {}", c.issuer)?;
+        outln!("    validity:  {} → {}", c.not_before, c.not_after)?;
         if let Some(t) = &c.card_type {
-            println!("    card type: {t} (GipCardType)");
+            outln!("    card type: {t} (GipCardType)")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -224,18 +226,18 @@ fn read_vitale(reader: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&people)?;
     } else {
         for (i, p) in people.iter().enumerate() {
-            println!(
+            outln!(
                 "{}. {} {}, born {}, NIR {}",
                 i + 1,
                 p.nom,
                 p.prenom,
                 p.date_naissance,
                 p.nir.as_deref().unwrap_or("?")
-            );
+            )?;
         }
-        println!(
+        outln!(
             "(qualité and rang are not on the card's public files: use the SESAM-Vitale software)"
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

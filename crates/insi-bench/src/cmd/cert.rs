@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use insi_client::{CertificateFile, inspect};
 
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CertCommand {
@@ -45,35 +46,37 @@ pub fn run(command: CertCommand, json: bool) -> anyhow::Result<ExitCode> {
         insi_client::FileFormat::Der => "DER",
         insi_client::FileFormat::Pkcs12 => "PKCS#12",
     };
-    println!("file         {what} ({format})");
-    println!("subject      {}", report.subject);
-    println!("issuer       {}", report.issuer);
-    println!("serial       {}", report.serial);
-    println!(
+    outln!("file         {what} ({format})")?;
+    outln!("subject      {}", report.subject)?;
+    outln!("issuer       {}", report.issuer)?;
+    outln!("serial       {}", report.serial)?;
+    outln!(
         "validity     {} .. {} ({} days left)",
-        report.not_before, report.not_after, report.days_left
-    );
-    println!(
+        report.not_before,
+        report.not_after,
+        report.days_left
+    )?;
+    outln!(
         "CN           {} ({})",
         report.cn.as_deref().unwrap_or("-"),
         report.insi_profile.unwrap_or("not an INSi profile")
-    );
-    println!("OU           {}", report.ou.as_deref().unwrap_or("-"));
-    println!("key usage    {}", report.key_usage.join(", "));
-    println!("ext. usage   {}", report.extended_key_usage.join(", "));
-    println!(
+    )?;
+    outln!("OU           {}", report.ou.as_deref().unwrap_or("-"))?;
+    outln!("key usage    {}", report.key_usage.join(", "))?;
+    outln!("ext. usage   {}", report.extended_key_usage.join(", "))?;
+    outln!(
         "private key  {}",
         if report.has_private_key {
             "present"
         } else {
             "absent"
         }
-    );
+    )?;
     for c in &report.chain {
-        println!("chain        {c}");
+        outln!("chain        {c}")?;
     }
     for w in &report.warnings {
-        println!("warning      {w}");
+        outln!("warning      {w}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCommand {
@@ -39,10 +40,10 @@ pub fn run(command: ConfigCommand, json: bool) -> anyhow::Result<ExitCode> {
             instance: instance.to_string(),
         })?;
     } else {
-        println!("wrote {} (instance {instance})", path.display());
-        println!(
+        outln!("wrote {} (instance {instance})", path.display())?;
+        outln!(
             "next: set [lps] idam, [tls] ca and your certificate, then `insi-bench search traits …`"
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

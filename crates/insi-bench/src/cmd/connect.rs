@@ -1,14 +1,17 @@
 //! What `search` and `verify` share to reach INSi: connection flags, configuration layering
-//! (file < env vars < flags), the `sim` environment (the embedded simulator, started here: the
-//! client never depends on the simulator), the client identity (PKCS#12 password from an env
-//! var or a no-echo prompt, never a flag) and the CPx assertion provider.
+//! (file < env vars < flags) turned into an `insi_runner::TargetSpec` (the runner crate starts
+//! the embedded simulator for `sim`: the client never depends on the simulator), the client
+//! identity (PKCS#12 password from an env var or a no-echo prompt, never a flag) and the CPx
+//! assertion provider (software key, the simulator's test PS, or the card in a reader).
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use insi_client::config::{self, Credentials, Layer, NetworkLayer, Settings, TlsLayer};
-use insi_client::{
-    AuthMode, ClientIdentity, Environment, Guard, HttpTransport, InsiClient, Origin, TlsSetup,
+use insi_client::{AuthMode, ClientIdentity, Environment, HttpTransport, InsiClient, Origin};
+use insi_runner::{
+    ClientOptions, CpxAuth, DEFAULT_CREDENTIAL, EmbeddedSpec, RemoteSpec, Software, Target,
+    TargetSpec,
 };
 
 /// Flags of every command that calls INSi.
@@ -88,10 +91,10 @@ pub struct ConnectArgs {
     pub trace_dir: Option<PathBuf>,
 }
 
-/// A connected client, with the embedded simulator kept alive as long as it.
+/// A connected client, with its target (and so the embedded simulator) kept alive as long as it.
 pub struct Connection {
     pub client: InsiClient<HttpTransport>,
-    _sim: Option<insi_sim::embedded::EmbeddedSim>,
+    _target: Target,
 }
 
 impl std::fmt::Debug for Connection {
@@ -153,115 +156,72 @@ pub fn settings(args: &ConnectArgs) -> anyhow::Result<Settings> {
         .resolve()?)
 }
 
+/// The configured environment as a target spec: the embedded simulator (with the caller's
+/// certificate or CA when given), or a remote host with the configured CA and certificate.
+/// Interactive commands make one search: no separate probe exchange first.
+fn target_spec(settings: &Settings) -> anyhow::Result<TargetSpec> {
+    let auth = settings.auth;
+    let identity = match auth {
+        AuthMode::Mtls => load_identity(&settings.credentials)?,
+        AuthMode::Cpx => None,
+    };
+    let ca = settings
+        .ca
+        .as_deref()
+        .map(insi_client::cert::read_ca_bundle)
+        .transpose()?;
+    if settings.environment == Environment::Sim {
+        let mut spec = EmbeddedSpec::default();
+        spec.config.mtls = auth == AuthMode::Mtls;
+        spec.config.cpx = auth == AuthMode::Cpx;
+        spec.identity = identity;
+        spec.ca = ca;
+        spec.emetteur = settings.emetteur.clone();
+        return Ok(TargetSpec::Embedded(Box::new(spec)));
+    }
+    let env = &settings.environment;
+    let Some(ca) = ca else {
+        bail!(
+            "no CA bundle: give --ca (or [tls] ca in the configuration). INSi's servers chain to \
+             IGC-Santé ELEMENTAIRE; docs/client.md says where to get the certificates"
+        );
+    };
+    let credentials = match (auth, identity) {
+        (AuthMode::Mtls, Some(identity)) => vec![(DEFAULT_CREDENTIAL.to_owned(), identity)],
+        (AuthMode::Mtls, None) => {
+            bail!("{env} needs an establishment certificate: give --cert and --key, or --p12")
+        }
+        (AuthMode::Cpx, _) => Vec::new(),
+    };
+    let idam = settings
+        .lps
+        .idam
+        .clone()
+        .context("no IDAM: give --idam or set [lps] idam (your CNDA authorisation number)")?;
+    Ok(TargetSpec::Remote(Box::new(RemoteSpec {
+        env: env.clone(),
+        cpx_env: None,
+        ca,
+        credentials,
+        idam,
+        emetteur: settings.emetteur.clone(),
+        probe: false,
+    })))
+}
+
 /// Builds the client for the configured environment; starts the simulator for `sim`.
 pub fn connect(
     args: &ConnectArgs,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Connection> {
     let settings = settings(args)?;
-    let guard = Guard {
-        production: settings.environment.is_production(),
-        acknowledged: args.i_know_this_is_production,
-        origin: Origin::Interactive,
-    };
     let auth = settings.auth;
-    let (url, ca, identity, sim, default_idam, sim_ps) = match &settings.environment {
-        Environment::Sim => {
-            let config = insi_sim::embedded::EmbeddedConfig {
-                mtls: auth == AuthMode::Mtls,
-                cpx: auth == AuthMode::Cpx,
-                // Emulated cards (card-emu, testdata/cards) chain to the shipped card CA.
-                extra_cpx_ca_pem: vec![crate::runner::cards::SHIPPED_CARD_CA.to_owned()],
-                ..Default::default()
-            };
-            let sim = runtime
-                .block_on(insi_sim::embedded::start(config))
-                .context("cannot start the embedded simulator")?;
-            let ca = match &settings.ca {
-                Some(path) => insi_client::cert::read_ca_bundle(path)?,
-                None => insi_client::cert::parse_ca_pem(sim.ca_pem().as_bytes(), "simulator CA")?,
-            };
-            let (url, identity, sim_ps) = match auth {
-                AuthMode::Mtls => {
-                    let identity = match load_identity(&settings.credentials)? {
-                        Some(identity) => identity,
-                        None => ClientIdentity::from_pem(sim.client_identity_pem().as_bytes())?,
-                    };
-                    let url = sim
-                        .url()
-                        .context("the embedded simulator has no mTLS host")?;
-                    (url, Some(identity), None)
-                }
-                AuthMode::Cpx => {
-                    let url = sim
-                        .cpx_url()
-                        .context("the embedded simulator has no CPx host")?;
-                    (url, None, Some(sim.pki().cpx_ps.clone()))
-                }
-            };
-            (
-                url,
-                ca,
-                identity,
-                Some(sim),
-                Some(insi_sim::server::DEFAULT_IDAM.to_owned()),
-                sim_ps,
-            )
-        }
-        env => {
-            let url = env.url().unwrap_or_default().to_owned();
-            let Some(ca_path) = &settings.ca else {
-                bail!(
-                    "no CA bundle: give --ca (or [tls] ca in the configuration). INSi's servers \
-                     chain to IGC-Santé ELEMENTAIRE; docs/client.md says where to get the \
-                     certificates"
-                );
-            };
-            let ca = insi_client::cert::read_ca_bundle(ca_path)?;
-            let identity = match auth {
-                AuthMode::Mtls => Some(load_identity(&settings.credentials)?.with_context(|| {
-                    format!(
-                        "{env} needs an establishment certificate: give --cert and --key, or --p12"
-                    )
-                })?),
-                AuthMode::Cpx => None,
-            };
-            (url, ca, identity, None, None, None)
-        }
-    };
     if args.card && auth != AuthMode::Cpx {
         bail!("--card signs PS assertions: it needs --auth cpx (or a CPx environment)");
     }
-    let assertions = match auth {
-        AuthMode::Mtls => None,
-        AuthMode::Cpx if args.card => Some(card_assertions(
-            args.reader.as_deref(),
-            &settings.cpx,
-            sim_ps.is_some(),
-        )?),
-        AuthMode::Cpx => Some(assertion_provider(&settings.cpx, sim_ps.as_ref())?),
-    };
-    let leaf_info = identity
-        .as_ref()
-        .map(|id| insi_client::inspect_der(id.leaf(), "client certificate", jiff::Timestamp::now()))
-        .transpose()?;
-    // Emetteur: the certificate OU in mTLS mode, the PS identifier in CPx mode (§2.3).
-    let emetteur = settings
-        .emetteur
-        .clone()
-        .or_else(|| leaf_info.as_ref().and_then(|r| r.ou.clone()))
-        .or_else(|| assertions.as_ref().map(|(_, ps_id)| ps_id.clone()))
-        .context(
-            "no Emetteur: give --emetteur, or use a client certificate whose OU is the \
-             structure identifier",
-        )?;
-    let idam = settings
-        .lps
-        .idam
-        .clone()
-        .or(default_idam)
-        .context("no IDAM: give --idam or set [lps] idam (your CNDA authorisation number)")?;
-    let instance = match (&settings.lps.instance, sim.is_some()) {
+    let is_sim = settings.environment == Environment::Sim;
+    let spec = target_spec(&settings)?;
+    let instance = match (&settings.lps.instance, is_sim) {
         (Some(instance), _) => instance.clone(),
         (None, true) => uuid::Uuid::new_v4().to_string(),
         (None, false) => bail!(
@@ -269,27 +229,33 @@ pub fn connect(
              the file (the instance identifies this installation)"
         ),
     };
-    let caller = insi_soap::Caller {
-        idam,
-        lps_version: settings.lps.version.clone(),
-        instance,
-        nom: settings.lps.nom.clone(),
-        emetteur,
+    let target = runtime.block_on(Target::resolve(spec, settings.policy.call_timeout))?;
+    let sim_ps = target.embedded().map(|sim| sim.pki().cpx_ps.clone());
+    let cpx = match auth {
+        AuthMode::Mtls => None,
+        AuthMode::Cpx if args.card => Some(card_assertions(
+            args.reader.as_deref(),
+            &settings.cpx,
+            is_sim,
+        )?),
+        AuthMode::Cpx => Some(assertion_provider(&settings.cpx, sim_ps.as_ref())?),
     };
-    let transport = HttpTransport::new(TlsSetup { ca, identity }, settings.policy.call_timeout)?;
-    let mut client = InsiClient::new(transport, url, caller)
-        .with_policy(settings.policy)
-        .with_guard(guard);
-    if let Some((provider, _)) = assertions {
-        client = client.with_assertions(provider);
-    }
-    if let Some(not_after) = leaf_info
-        .as_ref()
-        .and_then(|r| r.not_after.parse::<jiff::Timestamp>().ok())
-    {
-        client = client.with_client_not_after(not_after);
-    }
-    Ok(Connection { client, _sim: sim })
+    let options = ClientOptions {
+        software: Software {
+            lps_version: settings.lps.version.clone(),
+            instance,
+            nom: settings.lps.nom.clone(),
+        },
+        policy: settings.policy,
+        origin: Origin::Interactive,
+        acknowledged_production: args.i_know_this_is_production,
+        idam: settings.lps.idam.clone(),
+    };
+    let client = target.client(DEFAULT_CREDENTIAL, cpx.as_ref(), &options)?;
+    Ok(Connection {
+        client,
+        _target: target,
+    })
 }
 
 /// The CPx assertion provider: a software key from `--ps-key/--ps-cert`, or the simulator's
@@ -298,7 +264,7 @@ pub fn connect(
 fn assertion_provider(
     cpx: &config::CpxSettings,
     sim_ps: Option<&insi_sim::pki::Credential>,
-) -> anyhow::Result<(std::sync::Arc<dyn insi_client::AssertionProvider>, String)> {
+) -> anyhow::Result<CpxAuth> {
     let (key_pem, cert_pem) = match (&cpx.ps_key, sim_ps) {
         (Some((key, cert)), _) => (
             zeroize::Zeroizing::new(
@@ -325,10 +291,10 @@ fn assertion_provider(
         .cn
         .context("the PS certificate has no CN (the PS identifier)")?;
     let attributes = ps_attributes(cpx, sim_ps.is_some())?;
-    Ok((
-        std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
+    Ok(CpxAuth {
+        assertions: std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
         ps_id,
-    ))
+    })
 }
 
 /// The practice attributes of the PS assertion; the simulator's test values by default for `sim`.
@@ -336,16 +302,17 @@ fn ps_attributes(
     cpx: &config::CpxSettings,
     sim_defaults: bool,
 ) -> anyhow::Result<insi_soap::PsAttributes> {
+    let test = insi_sim::cpx::test_ps_attributes();
     Ok(insi_soap::PsAttributes {
         identifiant_facturation: match (&cpx.facturation, sim_defaults) {
             (Some(id), _) => id.clone(),
-            (None, true) => "991130972".into(),
+            (None, true) => test.identifiant_facturation,
             (None, false) => bail!("CPx mode needs --facturation (identifiantFacturation)"),
         },
         code_specialite_amo: cpx.specialite.clone(),
         secteur_activite: match (&cpx.secteur, sim_defaults) {
             (Some(s), _) => s.clone(),
-            (None, true) => "SA05".into(),
+            (None, true) => test.secteur_activite,
             (None, false) => bail!("CPx mode needs --secteur (secteurActivite, e.g. SA05)"),
         },
     })
@@ -358,7 +325,7 @@ fn card_assertions(
     reader: Option<&str>,
     cpx: &config::CpxSettings,
     sim_defaults: bool,
-) -> anyhow::Result<(std::sync::Arc<dyn insi_client::AssertionProvider>, String)> {
+) -> anyhow::Result<CpxAuth> {
     let ctx = apdu::pcsc::PcscContext::establish()?;
     let name = ctx.pick_reader(reader)?;
     let card = cpx::Cpx::open(ctx.connect(&name)?).with_context(|| format!("reader {name}"))?;
@@ -371,10 +338,10 @@ fn card_assertions(
             .cn
             .context("the card's signature certificate has no CN (the PS identifier)")?;
     let attributes = ps_attributes(cpx, sim_defaults)?;
-    Ok((
-        std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
+    Ok(CpxAuth {
+        assertions: std::sync::Arc::new(insi_client::SignedAssertions::new(signer, attributes)),
         ps_id,
-    ))
+    })
 }
 
 fn load_identity(credentials: &Credentials) -> anyhow::Result<Option<ClientIdentity>> {

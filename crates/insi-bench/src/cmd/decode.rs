@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::output::outln;
 use insi_soap::{Fault, InsNumber, Limits, Response, Resultat, decode_response};
 use serde::Serialize;
 
@@ -50,7 +51,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             }
             Ok(Ok(decoded)) => {
                 if !json {
-                    print_human(&name, &decoded.response, &decoded.warnings);
+                    print_human(&name, &decoded.response, &decoded.warnings)?;
                 } else if matches!(decoded.response, Response::Fault(_)) {
                     // The fault object of the contract has no `warnings`: report them aside.
                     for w in &decoded.warnings {
@@ -70,9 +71,9 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         // Objects are serialised one by one (struct field order kept) and joined here.
         if let [one] = objects.as_slice() {
-            println!("{one}");
+            outln!("{one}")?;
         } else {
-            println!("[{}]", objects.join(","));
+            outln!("[{}]", objects.join(","))?;
         }
     }
     Ok(if all_ok {
@@ -209,18 +210,22 @@ fn fault_json<'a>(file: &'a str, f: &'a Fault) -> FileJson<'a> {
     }
 }
 
-fn print_human(name: &str, response: &Response, warnings: &[insi_soap::Warning]) {
+fn print_human(
+    name: &str,
+    response: &Response,
+    warnings: &[insi_soap::Warning],
+) -> std::io::Result<()> {
     match response {
         Response::Resultat(r) => {
-            println!("{name}: RESULTAT {} {}", r.cr.code(), r.libelle);
+            outln!("{name}: RESULTAT {} {}", r.cr.code(), r.libelle)?;
             if let Some(ind) = r.individu.as_ref().filter(|_| r.cr.code() == "00") {
-                print_ins("INS actif", &ind.ins_actif);
+                print_ins("INS actif", &ind.ins_actif)?;
                 for h in &ind.ins_histo {
-                    print_ins("INS histo", h);
+                    print_ins("INS histo", h)?;
                 }
                 let t = &ind.tiq;
                 let f = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                println!(
+                outln!(
                     "  traits     {} / {} / {} / {} / {}",
                     f(&t.nom_naissance),
                     t.liste_prenom
@@ -230,30 +235,31 @@ fn print_human(name: &str, response: &Response, warnings: &[insi_soap::Warning])
                     f(&t.sexe),
                     f(&t.date_naissance),
                     f(&t.lieu_naissance)
-                );
+                )?;
             }
         }
         Response::Fault(fault) => {
             let e = fault.erreur.as_ref();
-            println!(
+            outln!(
                 "{name}: FAULT {} {} {} ({}): {}",
                 fault.code,
                 fault.subcode.as_deref().unwrap_or("-"),
                 e.map_or("-", |e| e.code.as_str()),
                 e.map_or("-", |e| e.severite.as_str()),
                 fault.reason
-            );
+            )?;
             if let Some(e) = e {
-                println!("  detail     {}", e.text);
+                outln!("  detail     {}", e.text)?;
             }
         }
     }
     for w in warnings {
-        println!("  warning    {w}");
+        outln!("  warning    {w}")?;
     }
+    Ok(())
 }
 
-fn print_ins(label: &str, ins: &InsNumber) {
+fn print_ins(label: &str, ins: &InsNumber) -> std::io::Result<()> {
     let dates = match (&ins.date_deb, &ins.date_fin) {
         (None, None) => String::new(),
         (d, f) => format!(
@@ -262,11 +268,12 @@ fn print_ins(label: &str, ins: &InsNumber) {
             f.as_deref().unwrap_or("…")
         ),
     };
-    println!(
+    outln!(
         "  {label}  {} {}  {} ({}){dates}",
         ins.id_individu.num_identifiant,
         ins.id_individu.cle.as_deref().unwrap_or("--"),
         ins.oid.as_str(),
         ins.oid.label().unwrap_or("unknown OID"),
-    );
+    )?;
+    Ok(())
 }

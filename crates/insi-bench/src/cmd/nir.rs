@@ -7,6 +7,7 @@ use ins::{Cle, Matricule};
 use serde::Serialize;
 
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum NirCommand {
@@ -40,20 +41,20 @@ pub fn run(command: NirCommand, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&report)?;
     } else {
         match (&report.error, report.valid, &report.key) {
-            (Some(error), _, _) => println!("invalid: {error}"),
-            (None, true, Some(key)) => println!("valid: {} {key}", report.matricule),
-            (None, true, None) => println!(
+            (Some(error), _, _) => outln!("invalid: {error}"),
+            (None, true, Some(key)) => outln!("valid: {} {key}", report.matricule),
+            (None, true, None) => outln!(
                 "valid matricule {}; its key is {}",
                 report.matricule,
                 report.expected_key.as_deref().unwrap_or_default()
             ),
-            (None, false, _) => println!(
+            (None, false, _) => outln!(
                 "invalid: key {} does not match {}; expected {}",
                 report.key.as_deref().unwrap_or_default(),
                 report.matricule,
                 report.expected_key.as_deref().unwrap_or_default()
             ),
-        }
+        }?;
     }
     Ok(if report.valid {
         ExitCode::SUCCESS

@@ -6,6 +6,7 @@ use ins::normalize::{TraitField, normalize};
 use serde::Serialize;
 
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("field").required(true)))]
@@ -53,9 +54,9 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&report)?;
     } else {
         match report {
-            Report::Normalized { normalized, .. } => println!("{normalized}"),
-            Report::Refused { error, .. } => println!("refused: {}", error.message),
-        }
+            Report::Normalized { normalized, .. } => outln!("{normalized}"),
+            Report::Refused { error, .. } => outln!("refused: {}", error.message),
+        }?;
     }
     Ok(code)
 }

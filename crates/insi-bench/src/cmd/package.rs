@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::output;
-use crate::package::{self, model};
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PackageCommand {
@@ -23,7 +23,7 @@ struct CaseLine<'a> {
     file: String,
     line: usize,
     #[serde(flatten)]
-    case: &'a model::Case,
+    case: &'a insi_package::Case,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,7 +36,8 @@ struct ProblemLine {
 
 pub fn run(command: PackageCommand, json: bool) -> anyhow::Result<ExitCode> {
     let PackageCommand::Check { dir } = command;
-    match package::load(&dir) {
+    // Card profiles are checked by the runner's card set, as `run` checks them.
+    match insi_package::load_checking(&dir, &mut insi_runner::CardSet::default()) {
         Ok(pkg) => {
             let cases: Vec<CaseLine<'_>> = pkg
                 .cases
@@ -61,7 +62,7 @@ pub fn run(command: PackageCommand, json: bool) -> anyhow::Result<ExitCode> {
                     "cases": cases,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "{} {} (format {}, at {}): {} cases, {} card files{}",
                     pkg.manifest.name,
                     pkg.manifest.version,
@@ -74,17 +75,17 @@ pub fn run(command: PackageCommand, json: bool) -> anyhow::Result<ExitCode> {
                     } else {
                         ""
                     }
-                );
+                )?;
                 if !pkg.manifest.description.is_empty() {
-                    println!("{}", pkg.manifest.description.trim());
+                    outln!("{}", pkg.manifest.description.trim())?;
                 }
                 for c in &cases {
-                    println!(
+                    outln!(
                         "  {:<14} {:<14} {}",
                         c.case.id,
-                        operation_name(c.case.operation),
+                        c.case.operation.as_str(),
                         c.case.title
-                    );
+                    )?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -107,13 +108,5 @@ pub fn run(command: PackageCommand, json: bool) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(2))
         }
-    }
-}
-
-fn operation_name(operation: model::Operation) -> &'static str {
-    match operation {
-        model::Operation::SearchTraits => "search-traits",
-        model::Operation::SearchVitale => "search-vitale",
-        model::Operation::Verify => "verify",
     }
 }

@@ -1,27 +1,21 @@
 //! `insi-bench run PACKAGE`: replay a test package against the embedded simulator (default), an
-//! environment or a URL; journal each case as it finishes; write the reports.
+//! environment or a URL; journal each case as it finishes; write the reports. The engine is
+//! `insi-runner`; this module turns flags into its settings and prints.
 
-use std::collections::HashSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Context;
-use insi_client::{Environment, RetryPolicy};
-use insi_soap::Caller;
+use insi_client::Environment;
+use insi_report::terminal;
+use insi_runner::{
+    EmbeddedSpec, JournalSettings, RemoteSpec, RunError, RunSettings, Runner, Target, TargetSpec,
+    check_production, journal,
+};
 
-use crate::output;
-use crate::package;
-use crate::report::{self, Run, Summary, terminal};
-use crate::runner::execute::RunSettings;
-use crate::runner::journal::{self, CaseResult, Header, Journal};
-use crate::runner::target::RunTarget;
-use crate::runner::{load_injections, run_cases, select};
-
-/// The installation identity the runner sends as ContexteLPS/LPS/Instance: fixed, so that runs
-/// are recognisable as insi-bench's on a server's side.
-const RUNNER_INSTANCE: &str = "6e2a1b6c-2f55-4c52-9a8e-1b3d5c7e9f01";
+use super::connect;
+use crate::live::CaseLines;
+use crate::output::{self, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,6 +61,9 @@ pub struct Args {
     /// Authorisation number (IDAM) sent to a non-sim target.
     #[arg(long, value_name = "IDAM", default_value = "INSIBENCH001")]
     idam: String,
+    /// Emetteur sent in mTLS cases [default: the OU of each client certificate].
+    #[arg(long, value_name = "ID")]
+    emetteur: Option<String>,
     /// Timeout of one HTTP exchange, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     timeout: f64,
@@ -79,163 +76,48 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
-    let started_at = Instant::now();
-    let package = match package::load(&args.package) {
+    let package = match insi_package::load(&args.package) {
         Ok(p) => p,
         Err(errors) => {
             eprint!("insi-bench: {errors}");
             return Ok(ExitCode::from(2));
         }
     };
-    let env: Environment = args
-        .target
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--target: {e}"))?;
-    if env.is_production() && !args.i_know_this_is_production {
-        anyhow::bail!(
-            "refusing to replay a test package against production ({}): packages are test \
-             material; target qualification or the simulator, or add --i-know-this-is-production",
-            env.name()
-        );
-    }
-    let cpx_env: Option<Environment> = match &args.cpx_target {
-        Some(t) => Some(
-            t.parse()
-                .map_err(|e| anyhow::anyhow!("--cpx-target: {e}"))?,
-        ),
-        None => None,
-    };
-    if cpx_env.is_some() && env == Environment::Sim {
-        anyhow::bail!(
-            "--cpx-target is for a non-sim --target: the embedded simulator runs its own CPx host"
-        );
-    }
-    if let Some(cpx) = &cpx_env
-        && cpx.is_production()
-        && !args.i_know_this_is_production
-    {
-        anyhow::bail!(
-            "refusing to replay a test package against production ({}): add              --i-know-this-is-production if you really mean it",
-            cpx.name()
-        );
-    }
-    let cases = select(&package, &args.only)?;
-    let injections = load_injections(&package)?;
+    let call_timeout = Duration::from_secs_f64(args.timeout.max(0.001));
+    // Production is refused before anything at all is sent there.
+    let spec = target_spec(args, package.personas.as_deref())?;
     let report_dir = args
         .report_dir
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&package.manifest.name));
-    let call_timeout = Duration::from_secs_f64(args.timeout.max(0.001));
+    let settings = RunSettings {
+        only: args.only.clone(),
+        jobs: args.jobs,
+        call_timeout,
+        acknowledged_production: args.i_know_this_is_production,
+        journal: Some(JournalSettings {
+            dir: report_dir.clone(),
+            resume: args.resume,
+        }),
+        ..RunSettings::default()
+    };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let style = terminal::Style::detect();
-    let mut progress = None;
-
-    // The target comes first: a setup error must not leave a journal behind.
-    let (new_results, previous, header) = runtime.block_on(async {
-        let target = match &env {
-            Environment::Sim => {
-                RunTarget::embedded(package.personas.as_deref(), call_timeout).await?
-            }
-            other => RunTarget::remote(
-                other,
-                cpx_env.as_ref(),
-                &args.pki,
-                args.ca.as_deref(),
-                args.idam.clone(),
-                call_timeout,
-            )?,
-        };
-        let (mut journal, previous, header) = if args.resume {
-            let (journal, previous) = Journal::resume(&report_dir, &package.manifest.name)?;
-            let header = previous.header.clone();
-            (journal, Some(previous), header)
-        } else {
-            let header = Header {
-                journal: 1,
-                package: package.manifest.name.clone(),
-                package_version: package.manifest.version.clone(),
-                target: target.label.clone(),
-                started: jiff::Timestamp::now().to_string(),
-            };
-            (Journal::create(&report_dir, &header)?, None, header)
-        };
-        let done: HashSet<&str> = previous
-            .iter()
-            .flat_map(|p| p.results.iter().map(|r| r.id.as_str()))
-            .collect();
-        let todo: Vec<_> = cases
-            .iter()
-            .copied()
-            .filter(|c| !done.contains(c.case.id.as_str()))
-            .collect();
-        progress = progress_bar(todo.len(), args.no_progress || json);
-        let settings = RunSettings {
-            policy: runner_policy(&env, call_timeout),
-            acknowledged_production: args.i_know_this_is_production,
-            caller_template: Caller {
-                idam: target.idam.clone(),
-                lps_version: env!("CARGO_PKG_VERSION").into(),
-                instance: RUNNER_INSTANCE.into(),
-                nom: format!("urn:lps:insi-bench:{}", env!("CARGO_PKG_VERSION")),
-                emetteur: String::new(),
-            },
-            default_auth: package.manifest.defaults.auth,
-            default_strategy: package.manifest.defaults.strategy,
-            package_root: package.root.clone(),
-        };
-        let results = run_cases(
-            &todo,
-            &target,
-            &settings,
-            &injections,
-            &mut journal,
-            args.jobs,
-            |result| {
-                if json {
-                    return;
-                }
-                let lines = terminal::case_lines(style, result);
-                match &progress {
-                    Some(bar) => {
-                        bar.println(lines.trim_end());
-                        bar.inc(1);
-                    }
-                    None => print!("{lines}"),
-                }
-            },
-        )
+    let runtime = connect::runtime()?;
+    let run = runtime.block_on(async {
+        let target = Target::resolve(spec, call_timeout).await?;
+        let result = async {
+            // Setup errors (cards, injection files, --only) come before the journal exists.
+            let runner = Runner::new(&package, &target, settings)?;
+            let mut lines = CaseLines::new(!json, args.no_progress);
+            let run = runner.run(&mut lines).await?;
+            lines.done();
+            Ok::<_, RunError>(run)
+        }
         .await;
         target.shutdown().await;
-        anyhow::Ok((results?, previous, header))
+        anyhow::Ok(result?)
     })?;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
 
-    // Reports come from everything recorded: earlier runs' cases (on --resume) and this one's,
-    // in package order.
-    let resumed = previous.as_ref().map_or(0, |p| p.results.len());
-    let mut all: Vec<CaseResult> = previous.map(|p| p.results).unwrap_or_default();
-    all.extend(new_results);
-    let order: std::collections::HashMap<&str, usize> = package
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.case.id.as_str(), i))
-        .collect();
-    all.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
-    let wall_ms = started_at.elapsed().as_secs_f64() * 1000.0;
-    let run = Run {
-        header: &header,
-        finished: jiff::Timestamp::now().to_string(),
-        wall_ms,
-        summary: Summary::of(&all),
-        cases: &all,
-    };
     let paths = [
         args.json_report
             .clone()
@@ -247,54 +129,81 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| report_dir.join("report.html")),
     ];
-    report::json::write(&run, &paths[0])?;
-    report::junit::write(&run, &paths[1])?;
-    report::html::write(&run, &paths[2])?;
+    insi_report::json::write(&run, &paths[0])?;
+    insi_report::junit::write(&run, &paths[1])?;
+    insi_report::html::write(&run, &paths[2])?;
 
     if json {
         output::json(&run)?;
     } else {
-        if resumed > 0 {
-            println!("(resumed: {resumed} cases were already recorded in the journal)");
+        let style = terminal::Style::detect();
+        if run.resumed > 0 {
+            outln!(
+                "(resumed: {} cases were already recorded in the journal)",
+                run.resumed
+            )?;
         }
-        println!("{}", terminal::summary_line(style, run.summary, wall_ms));
-        println!(
+        outln!(
+            "{}",
+            terminal::summary_line(style, &run.summary, run.wall_ms)
+        )?;
+        outln!(
             "journal: {}\nreports: {}, {}, {}",
             report_dir.join(journal::FILE_NAME).display(),
             paths[0].display(),
             paths[1].display(),
             paths[2].display()
-        );
+        )?;
     }
-    Ok(if run.summary.failed == 0 {
+    Ok(if run.summary.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// Against the simulator, retries wait a few milliseconds (the outage is simulated); against a
-/// real service, the client's default backoff.
-fn runner_policy(env: &Environment, call_timeout: Duration) -> RetryPolicy {
-    let mut policy = RetryPolicy {
-        call_timeout,
-        ..RetryPolicy::default()
+/// `--target`/`--cpx-target` as a target spec: the embedded simulator with the package's
+/// personas, or a remote environment with the credentials of `--pki`.
+fn target_spec(args: &Args, personas: Option<&Path>) -> anyhow::Result<TargetSpec> {
+    let env: Environment = args
+        .target
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--target: {e}"))?;
+    let cpx_env: Option<Environment> = match &args.cpx_target {
+        Some(t) => Some(
+            t.parse()
+                .map_err(|e| anyhow::anyhow!("--cpx-target: {e}"))?,
+        ),
+        None => None,
     };
-    if matches!(env, Environment::Sim) {
-        policy.base_delay = Duration::from_millis(5);
+    for named in std::iter::once(&env).chain(&cpx_env) {
+        check_production(
+            named.is_production(),
+            named.name(),
+            args.i_know_this_is_production,
+        )?;
     }
-    policy
-}
-
-fn progress_bar(len: usize, hidden: bool) -> Option<indicatif::ProgressBar> {
-    if hidden || !std::io::stderr().is_terminal() {
-        return None;
+    if env == Environment::Sim {
+        if cpx_env.is_some() {
+            anyhow::bail!(
+                "--cpx-target is for a non-sim --target: the embedded simulator runs its own CPx \
+                 host"
+            );
+        }
+        let mut spec = match personas {
+            Some(path) => EmbeddedSpec::with_personas_file(path)?,
+            None => EmbeddedSpec::default(),
+        };
+        spec.emetteur = args.emetteur.clone();
+        return Ok(TargetSpec::Embedded(Box::new(spec)));
     }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
+    let mut spec = RemoteSpec::from_pki_dir(
+        env,
+        cpx_env,
+        &args.pki,
+        args.ca.as_deref(),
+        args.idam.clone(),
+    )?;
+    spec.emetteur = args.emetteur.clone();
+    Ok(TargetSpec::Remote(Box::new(spec)))
 }

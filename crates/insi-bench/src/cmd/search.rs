@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::answer::{self, AttemptJson, ErrorJson, FaultJson};
 use super::connect::{self, ConnectArgs};
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SearchCommand {
@@ -52,7 +53,8 @@ fn vitale_search(args: &VitaleArgs) -> anyhow::Result<insi_client::VitaleSearch>
         .and_then(|i| people.into_iter().nth(i))
         .with_context(|| {
             format!(
-                "--beneficiaire {}: the card holds {count} beneficiaries (1..={count};                  `insi-bench card vitale` lists them)",
+                "--beneficiaire {}: the card holds {count} beneficiaries (1..={count}; \
+                 `insi-bench card vitale` lists them)",
                 args.beneficiaire
             )
         })?;
@@ -205,8 +207,8 @@ pub fn run(command: SearchCommand, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         output::json(&out)?;
     } else {
-        print_human(&out);
-        answer::print_attempts(&report.trace.attempts);
+        print_human(&out)?;
+        answer::print_attempts(&report.trace.attempts)?;
     }
     Ok(code)
 }
@@ -221,42 +223,42 @@ fn fill<'a>(out: &mut SearchJson<'a>, r: &'a Resultat) {
     }
 }
 
-fn print_human(out: &SearchJson<'_>) {
+fn print_human(out: &SearchJson<'_>) -> std::io::Result<()> {
     if let Some(cr) = &out.cr {
-        println!("CR {cr} {}", out.libelle.as_deref().unwrap_or_default());
+        outln!("CR {cr} {}", out.libelle.as_deref().unwrap_or_default())?;
     }
     if let Some(ins) = &out.ins {
         let label = ins::Oid::new(&ins.oid).label().unwrap_or("unknown OID");
-        println!(
+        outln!(
             "INS      {} {}  OID {} ({label})",
             ins.matricule,
             ins.cle.as_deref().unwrap_or("--"),
             ins.oid
-        );
+        )?;
     }
     if let Some(t) = out.traits {
         let f = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "traits   {} / {} / {} / {} / {}",
             f(&t.nom_naissance),
             f(&t.liste_prenom.clone().or_else(|| t.prenom.clone())),
             f(&t.sexe),
             f(&t.date_naissance),
             f(&t.lieu_naissance)
-        );
+        )?;
     }
     for h in &out.ins_histo {
-        println!(
+        outln!(
             "history  {} {}  OID {}  {}..{}",
             h.matricule,
             h.cle.as_deref().unwrap_or("--"),
             h.oid,
             h.date_deb.as_deref().unwrap_or(""),
             h.date_fin.as_deref().unwrap_or("")
-        );
+        )?;
     }
     if let Some(f) = &out.fault {
-        println!(
+        outln!(
             "fault    {} {}: {}",
             insi_client::fault_code(f.fault),
             f.fault.reason,
@@ -265,13 +267,14 @@ fn print_human(out: &SearchJson<'_>) {
                 .as_ref()
                 .map(|e| e.text.as_str())
                 .unwrap_or_default()
-        );
+        )?;
         if let Some(advice) = f.advice {
-            println!("advice   {advice}");
+            outln!("advice   {advice}")?;
         }
     }
     if let Some(e) = &out.error {
-        println!("error    {}", e.message);
-        println!("advice   {}", e.advice);
+        outln!("error    {}", e.message)?;
+        outln!("advice   {}", e.advice)?;
     }
+    Ok(())
 }

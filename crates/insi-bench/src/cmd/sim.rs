@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::output::outln;
 use anyhow::Context;
 use insi_sim::chaos::{Chaos, ChaosConfig, Latency};
 use insi_sim::inject::Injection;
@@ -254,12 +255,12 @@ fn print_banner(b: &Banner, json: bool) -> anyhow::Result<()> {
         crate::output::json(b)?;
         return Ok(());
     }
-    println!("insi-bench simulator — TEST SERVICE, NOT INSi");
+    outln!("insi-bench simulator — TEST SERVICE, NOT INSi")?;
     for (url, mode) in &b.urls {
-        println!("  {mode:<5} {url}");
+        outln!("  {mode:<5} {url}")?;
     }
-    println!("  accepted IDAM: {}", b.idams.join(", "));
-    println!(
+    outln!("  accepted IDAM: {}", b.idams.join(", "))?;
+    outln!(
         "  identities: {} ({} personas; never found: {}), store ready in {} ms",
         b.identities,
         b.personas,
@@ -269,11 +270,11 @@ fn print_banner(b: &Banner, json: bool) -> anyhow::Result<()> {
             b.never_found.join(", ")
         },
         b.store_ready_ms
-    );
+    )?;
     if !b.curl.is_empty() {
-        println!("\nTry it:\n{}\n", b.curl);
+        outln!("\nTry it:\n{}\n", b.curl)?;
     }
-    println!("Ctrl-C to stop.");
+    outln!("Ctrl-C to stop.")?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use super::answer::{self, AttemptJson, ErrorJson, FaultJson};
 use super::connect::{self, ConnectArgs};
 use super::search::TraitsInput;
 use crate::output;
+use crate::output::outln;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -102,31 +103,28 @@ pub fn run(args: Args, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         output::json(&out)?;
     } else {
-        let word = match out.verdict {
-            Verdict::Conforme => "conforme",
-            Verdict::NonConforme => "non-conforme",
-            Verdict::Introuvable => "introuvable",
-        };
-        println!("verdict  {word}");
+        outln!("verdict  {}", out.verdict.as_str())?;
         for d in &report.differences {
-            println!(
+            outln!(
                 "  {:<15} stored {:<30} service {}",
-                d.field, d.stored, d.service
-            );
+                d.field,
+                d.stored,
+                d.service
+            )?;
         }
         if let Some(cr) = &out.cr {
-            println!("CR       {cr}");
+            outln!("CR       {cr}")?;
         }
         if let Some(f) = &out.fault {
-            println!("fault    {}", insi_client::fault_code(f.fault));
+            outln!("fault    {}", insi_client::fault_code(f.fault))?;
             if let Some(advice) = f.advice {
-                println!("advice   {advice}");
+                outln!("advice   {advice}")?;
             }
         }
         if let Some(e) = &out.error {
-            println!("error    {}\nadvice   {}", e.message, e.advice);
+            outln!("error    {}\nadvice   {}", e.message, e.advice)?;
         }
-        answer::print_attempts(&report.search.trace.attempts);
+        answer::print_attempts(&report.search.trace.attempts)?;
     }
     Ok(if report.verdict == Verdict::Conforme {
         ExitCode::SUCCESS

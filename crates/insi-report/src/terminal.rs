@@ -3,8 +3,9 @@
 
 use std::io::IsTerminal;
 
-use super::{Summary, mismatch_lines};
-use crate::runner::journal::{CaseResult, Status};
+use insi_runner::{CaseResult, Status, Summary};
+
+use super::mismatch_lines;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
@@ -18,6 +19,11 @@ impl Style {
         Style {
             colour: std::io::stdout().is_terminal() && !no_color,
         }
+    }
+
+    /// No colours (files, tests).
+    pub fn plain() -> Style {
+        Style { colour: false }
     }
 
     fn paint(self, code: &str, text: &str) -> String {
@@ -34,6 +40,9 @@ pub fn case_lines(style: Style, result: &CaseResult) -> String {
     let status = match result.status {
         Status::Pass => style.paint("32", "PASS"),
         Status::Fail => style.paint("1;31", "FAIL"),
+        Status::Skip => style.paint("33", "SKIP"),
+        Status::Xfail => style.paint("33", "XFAIL"),
+        Status::Xpass => style.paint("1;33", "XPASS"),
     };
     let calls = result.outcome.calls();
     let mut out = format!(
@@ -44,21 +53,44 @@ pub fn case_lines(style: Style, result: &CaseResult) -> String {
         if calls == 1 { " " } else { "s" },
         result.ms
     );
+    if let Some(reason) = &result.reason {
+        let note = match result.status {
+            Status::Xpass => format!("marked xfail ({reason}) but passed: remove the mark"),
+            status => format!("{}: {reason}", status.as_str()),
+        };
+        out.push_str(&format!("      {}\n", style.paint("33", &note)));
+    }
+    // A known failure keeps its mismatches visible, dimmed, so the reader sees what is known.
+    let colour = if result.status == Status::Fail {
+        "31"
+    } else {
+        "2"
+    };
     for line in mismatch_lines(result) {
-        out.push_str(&format!("      {}\n", style.paint("31", &line)));
+        out.push_str(&format!("      {}\n", style.paint(colour, &line)));
     }
     out
 }
 
 /// The closing line.
-pub fn summary_line(style: Style, summary: Summary, wall_ms: f64) -> String {
+pub fn summary_line(style: Style, summary: &Summary, wall_ms: f64) -> String {
     let verdict = if summary.failed == 0 {
         style.paint("1;32", "all passed")
     } else {
         style.paint("1;31", &format!("{} failed", summary.failed))
     };
+    let mut extra = String::new();
+    for (n, what) in [
+        (summary.skipped, "skipped"),
+        (summary.xfailed, "xfail"),
+        (summary.xpassed, "xpass"),
+    ] {
+        if n > 0 {
+            extra.push_str(&format!(", {n} {what}"));
+        }
+    }
     format!(
-        "{} cases: {} passed, {} failed — {verdict} in {:.2} s",
+        "{} cases: {} passed, {} failed{extra} — {verdict} in {:.2} s",
         summary.total,
         summary.passed,
         summary.failed,
@@ -79,8 +111,7 @@ fn truncate(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::compare::Mismatch;
-    use crate::runner::outcome::Outcome;
+    use insi_runner::{Mismatch, Outcome};
 
     #[test]
     fn plain_lines_without_colour() {
@@ -89,6 +120,7 @@ mod tests {
             id: "2.07-cas1".into(),
             title: "First-name loop".into(),
             status: Status::Fail,
+            reason: None,
             mismatches: vec![Mismatch {
                 field: "cr".into(),
                 expected: "00".into(),
@@ -107,10 +139,11 @@ mod tests {
         assert!(!text.contains('\x1b'));
         let s = summary_line(
             style,
-            Summary {
+            &Summary {
                 total: 2,
                 passed: 1,
                 failed: 1,
+                ..Summary::default()
             },
             1234.0,
         );

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use toml::Spanned;
 
-use super::model::{Case, CaseFile, Expect, FORMAT, Manifest, Operation};
+use crate::model::{Case, CaseFile, Expect, FORMAT, Manifest, Operation};
 
 /// Files larger than this are refused: a package is hand-written text.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -27,6 +27,38 @@ pub struct Package {
     pub cards: Vec<PathBuf>,
     /// Every case, in file-name order then file order.
     pub cases: Vec<LoadedCase>,
+    /// The text of each case file, so later checks (card profiles, in the runner) can locate
+    /// their problems as precisely as the loader does.
+    sources: HashMap<PathBuf, String>,
+}
+
+impl Package {
+    /// A problem at byte `span` of a case file of this package, located as `file:line:column`.
+    pub fn problem_at(
+        &self,
+        file: &Path,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Problem {
+        let (line, column) = match (span, self.sources.get(file)) {
+            (Some(span), Some(text)) => {
+                let (l, c) = line_column(text, span.start);
+                (Some(l), Some(c))
+            }
+            _ => (None, None),
+        };
+        Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// The case with this id.
+    pub fn case(&self, id: &str) -> Option<&LoadedCase> {
+        self.cases.iter().find(|c| c.case.id == id)
+    }
 }
 
 #[derive(Debug)]
@@ -166,8 +198,42 @@ fn toml_files(root: &Path, dir: &str) -> Result<Vec<PathBuf>, Problem> {
     Ok(files)
 }
 
-/// Loads and checks the package at `root`.
+/// The kind of card a case field names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardKind {
+    /// `input.card`: the Vitale 2 card of a Vitale search.
+    Vitale2,
+    /// `input.cpx_card`: the CPS3 that signs the PS assertion.
+    Cps3,
+}
+
+/// Checks the card profiles a package names. The loader knows no card format (that belongs to
+/// the card emulator); the runner's `CardSet` implements this, loading each profile once.
+pub trait CardProfiles {
+    /// Checks that `relative` (inside `root`, already known to exist under `cards/`) is a card
+    /// profile of `kind`; the error is the problem's message.
+    fn check(&mut self, root: &Path, relative: &Path, kind: CardKind) -> Result<(), String>;
+}
+
+/// Leaves card profiles unchecked (the runner checks them before running).
+#[derive(Debug, Default)]
+pub struct UncheckedCards;
+
+impl CardProfiles for UncheckedCards {
+    fn check(&mut self, _: &Path, _: &Path, _: CardKind) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Loads and checks the package at `root`; card profiles are only checked to exist (see
+/// [`load_checking`]).
 pub fn load(root: &Path) -> Result<Package, PackageErrors> {
+    load_checking(root, &mut UncheckedCards)
+}
+
+/// Loads and checks the package at `root`, card profiles included, reporting every problem at
+/// once.
+pub fn load_checking(root: &Path, cards: &mut dyn CardProfiles) -> Result<Package, PackageErrors> {
     let manifest_path = Path::new("package.toml");
     if !root.join(manifest_path).is_file() {
         return Err(PackageErrors(vec![Problem {
@@ -192,6 +258,7 @@ pub fn load(root: &Path) -> Result<Package, PackageErrors> {
     };
 
     let mut cases = Vec::new();
+    let mut sources = HashMap::new();
     let case_files = toml_files(root, "cases").unwrap_or_else(|p| {
         problems.push(p);
         Vec::new()
@@ -218,7 +285,7 @@ pub fn load(root: &Path) -> Result<Package, PackageErrors> {
                     let line = line_column(&source.text, spanned.span().start).0;
                     let span = spanned.span();
                     let case = spanned.into_inner();
-                    check_case(root, &source, span, &case, &mut problems);
+                    check_case(root, &source, span, &case, cards, &mut problems);
                     cases.push(LoadedCase {
                         case,
                         file: relative.clone(),
@@ -228,6 +295,7 @@ pub fn load(root: &Path) -> Result<Package, PackageErrors> {
             }
             Err(p) => problems.push(p),
         }
+        sources.insert(source.path, source.text);
     }
     check_unique_ids(&cases, &mut problems);
 
@@ -244,6 +312,7 @@ pub fn load(root: &Path) -> Result<Package, PackageErrors> {
             personas,
             cards,
             cases,
+            sources,
         }),
         _ => Err(PackageErrors(problems)),
     }
@@ -278,6 +347,7 @@ fn check_case(
     source: &Source,
     span: Range<usize>,
     case: &Case,
+    cards: &mut dyn CardProfiles,
     problems: &mut Vec<Problem>,
 ) {
     let mut fail = |span: Range<usize>, message: String| {
@@ -364,28 +434,34 @@ fn check_case(
                 .into(),
         );
     }
+    // Card files must exist inside the package; their content (a card profile) is checked by
+    // `cards`, which loads each profile once.
     for (card, kind) in [
-        (&input.card, card_emu::profile::Kind::Vitale2),
-        (&input.cpx_card, card_emu::profile::Kind::Cps3),
+        (&input.card, CardKind::Vitale2),
+        (&input.cpx_card, CardKind::Cps3),
     ] {
         let Some(card) = card else { continue };
-        if let Err(message) = check_relative_file(root, card.get_ref(), "cards") {
+        let checked = check_relative_file(root, card.get_ref(), "cards")
+            .and_then(|()| cards.check(root, card.get_ref(), kind));
+        if let Err(message) = checked {
             fail(card.span(), message);
-            continue;
         }
-        // The card profile itself (format in docs/package-format.md), and the kind it must be.
-        match card_emu::Profile::load(root.join(card.get_ref())) {
-            Err(e) => fail(card.span(), format!("{}: {e}", card.get_ref().display())),
-            Ok(p) if p.file.kind != kind => fail(
-                card.span(),
-                format!(
-                    "{} is a {:?} card; this field takes a {kind:?} card",
-                    card.get_ref().display(),
-                    p.file.kind
-                ),
-            ),
-            Ok(_) => {}
+    }
+    for (name, reason) in [("skip", &case.skip), ("xfail", &case.xfail)] {
+        if let Some(reason) = reason
+            && reason.get_ref().trim().is_empty()
+        {
+            fail(
+                reason.span(),
+                format!("`{name}` takes the reason, e.g. {name} = \"waiting for …\""),
+            );
         }
+    }
+    if let (Some(_), Some(xfail)) = (&case.skip, &case.xfail) {
+        fail(
+            xfail.span(),
+            "a case is either `skip` (not run) or `xfail` (run, expected to fail), not both".into(),
+        );
     }
 }
 

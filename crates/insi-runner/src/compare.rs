@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::outcome::{InsValue, Outcome};
-use crate::package::model::{Expect, ExpectIns, RefusedField, Verdict};
+use crate::outcome::{InsValue, Outcome};
+use insi_package::{Expect, ExpectIns};
 
 /// One difference between what was expected and what happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,13 +90,13 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
         match &outcome.refused {
             None => d.push(
                 "refused",
-                format!("refusal of {}", field_name(refused.field)),
+                format!("refusal of {}", refused.field.as_str()),
                 outcome.summary(),
             ),
             Some(actual) => {
                 d.text(
                     "refused.field",
-                    Some(field_name(refused.field)),
+                    Some(refused.field.as_str()),
                     Some(&actual.field),
                 );
                 d.text(
@@ -263,7 +263,7 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     if let Some(verdict) = expect.verdict {
         d.text(
             "verdict",
-            Some(verdict_name(verdict)),
+            Some(verdict.as_str()),
             outcome.verdict.as_deref(),
         );
     }
@@ -284,28 +284,10 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     d.0
 }
 
-pub fn field_name(field: RefusedField) -> &'static str {
-    match field {
-        RefusedField::Nom => "nom",
-        RefusedField::Prenoms => "prenoms",
-        RefusedField::Sexe => "sexe",
-        RefusedField::Naissance => "naissance",
-        RefusedField::Lieu => "lieu",
-    }
-}
-
-pub fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conforme => "conforme",
-        Verdict::NonConforme => "non-conforme",
-        Verdict::Introuvable => "introuvable",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::outcome::{Attempt, FaultValue, Refusal, TraitsValue};
+    use crate::outcome::{Attempt, FaultValue, Refusal, TraitsValue};
 
     fn expect(toml_text: &str) -> Expect {
         toml::from_str(toml_text).unwrap_or_else(|e| panic!("{e}"))

@@ -4,12 +4,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
+use insi_runner::{Run, Status};
 
-use super::{Run, attempts_line, escape, mismatch_lines};
-use crate::runner::journal::Status;
+use super::{ReportError, attempts_line, escape, mismatch_lines};
 
-pub fn render(run: &Run<'_>) -> String {
+pub fn render(run: &Run) -> String {
     let name = escape(&run.header.package);
     let seconds = |ms: f64| format!("{:.3}", ms / 1000.0);
     let total_ms: f64 = run.cases.iter().map(|c| c.ms).sum();
@@ -23,9 +22,10 @@ pub fn render(run: &Run<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{}\" timestamp=\"{}\">",
+        "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
         run.summary.total,
         run.summary.failed,
+        run.summary.skipped,
         seconds(total_ms),
         escape(&run.header.started)
     );
@@ -35,7 +35,7 @@ pub fn render(run: &Run<'_>) -> String {
         escape(&run.header.target),
         escape(&run.header.package_version)
     );
-    for case in run.cases {
+    for case in &run.cases {
         let _ = write!(
             out,
             "    <testcase classname=\"{name}\" name=\"{}: {}\" time=\"{}\"",
@@ -49,6 +49,31 @@ pub fn render(run: &Run<'_>) -> String {
             continue;
         }
         out.push_str(">\n");
+        match (case.status, &case.reason) {
+            (Status::Skip, reason) => {
+                let _ = writeln!(
+                    out,
+                    "      <skipped message=\"{}\"/>",
+                    escape(reason.as_deref().unwrap_or("skip"))
+                );
+            }
+            (Status::Xfail, reason) => {
+                let _ = writeln!(
+                    out,
+                    "      <system-out>known failure (xfail: {}): {}</system-out>",
+                    escape(reason.as_deref().unwrap_or("")),
+                    escape(&mismatch_lines(case).join("; "))
+                );
+            }
+            (Status::Xpass, reason) => {
+                let _ = writeln!(
+                    out,
+                    "      <system-out>marked xfail ({}) but passed: remove the mark</system-out>",
+                    escape(reason.as_deref().unwrap_or(""))
+                );
+            }
+            _ => {}
+        }
         if case.status == Status::Fail {
             let lines = mismatch_lines(case);
             let _ = writeln!(
@@ -71,6 +96,6 @@ pub fn render(run: &Run<'_>) -> String {
     out
 }
 
-pub fn write(run: &Run<'_>, path: &Path) -> anyhow::Result<()> {
-    std::fs::write(path, render(run)).with_context(|| format!("cannot write {}", path.display()))
+pub fn write(run: &Run, path: &Path) -> Result<(), ReportError> {
+    crate::write_file(path, &render(run))
 }

@@ -77,6 +77,22 @@ pub struct FaultValue {
 }
 
 impl Outcome {
+    /// A case that ended on an error that is neither an answer nor a fault.
+    pub fn error(message: impl Into<String>) -> Outcome {
+        Outcome {
+            error: Some(message.into()),
+            ..Outcome::default()
+        }
+    }
+
+    /// The client refused the input: nothing was sent.
+    pub fn refused(refusal: Refusal) -> Outcome {
+        Outcome {
+            refused: Some(refusal),
+            ..Outcome::default()
+        }
+    }
+
     /// Number of HTTP calls made, retries included.
     pub fn calls(&self) -> usize {
         self.attempts.len()

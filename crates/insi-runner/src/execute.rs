@@ -1,42 +1,37 @@
-//! Runs one case against a [`RunTarget`] and turns what the client reports into an
+//! Runs one case against a [`Target`] and turns what the client reports into an
 //! [`Outcome`]. Injection (the CNDA way) is done here, in the transport: the real request still
 //! goes out — so authentication and the request itself are exercised and recorded — and the
 //! answer is replaced by the case's response file, exactly as the CNDA asks software to ingest
 //! the files it supplies. It therefore behaves the same on every target.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use ins::{Cle, Matricule, Oid, Traits};
 use insi_client::{
-    AttemptOutcome, Guard, HttpRequest, HttpResponse, HttpTransport, InsiClient, Origin, QueryKind,
-    RetryPolicy, SearchReport, StoredIns, Strategy, Trace, Transport, TransportError, Verdict,
+    AttemptOutcome, HttpRequest, HttpResponse, HttpTransport, InsiClient, QueryKind, SearchReport,
+    StoredIns, Strategy, Transport, TransportError,
 };
-use insi_soap::{Caller, InsNumber, Response, Resultat};
+use insi_package::{Auth, Case, Operation};
+use insi_soap::{InsNumber, Resultat};
 
-use super::outcome::{Attempt, FaultValue, InsValue, Outcome, Refusal, TraitsValue};
-use super::target::{DEFAULT_CREDENTIAL, RunTarget};
-use crate::package::model::{self, Auth, Case, Operation};
+use crate::cards::CardSet;
+use crate::outcome::{Attempt, FaultValue, InsValue, Outcome, Refusal, TraitsValue};
+use crate::target::{ClientOptions, DEFAULT_CREDENTIAL, Host, Target};
 
 /// A response file to serve instead of the target's answer.
 #[derive(Debug)]
 pub struct Injected {
     pub body: Vec<u8>,
-    /// 500 for a SOAP fault, 200 otherwise (INSI-PROTOCOL.md §1.4).
+    /// 500 for a SOAP fault, 200 otherwise, decided once when the file is read (the
+    /// simulator's own rule: `insi_sim::inject::status_for`).
     pub status: u16,
 }
 
 impl Injected {
     pub fn new(body: Vec<u8>) -> Injected {
-        let is_fault = matches!(
-            insi_soap::decode_response(&body).map(|d| d.response),
-            Ok(Response::Fault(_))
-        );
-        Injected {
-            body,
-            status: if is_fault { 500 } else { 200 },
-        }
+        let status = insi_sim::inject::status_for(&body);
+        Injected { body, status }
     }
 }
 
@@ -60,140 +55,113 @@ impl Transport for CaseTransport {
     }
 }
 
-/// Settings shared by every case of a run.
+/// What every case of a run shares.
 #[derive(Debug)]
-pub struct RunSettings {
-    pub policy: RetryPolicy,
-    pub acknowledged_production: bool,
-    pub caller_template: Caller,
+pub(crate) struct CaseContext<'a> {
+    pub target: &'a Target,
+    pub cards: &'a CardSet,
+    pub options: &'a ClientOptions,
     pub default_auth: Auth,
-    pub default_strategy: model::Strategy,
-    /// The package directory: `input.card` paths are relative to it.
-    pub package_root: PathBuf,
+    pub default_strategy: insi_package::Strategy,
 }
 
-pub async fn execute(
-    target: &RunTarget,
-    settings: &RunSettings,
+/// Runs one case and reports what happened; never fails: every problem is part of the outcome.
+pub(crate) async fn execute(
+    cx: &CaseContext<'_>,
     case: &Case,
     inject: Option<Arc<Injected>>,
 ) -> Outcome {
-    let auth = case.auth.unwrap_or(settings.default_auth);
+    let auth = case.auth.unwrap_or(cx.default_auth);
     let input = &case.input;
     // Validate what the case sends before any card or network work.
     let (traits, vitale) = match case.operation {
-        Operation::SearchVitale => match super::cards::vitale_search(&settings.package_root, input)
-        {
+        Operation::SearchVitale => match cx.cards.vitale_search(input) {
             Ok(v) => (None, Some(v)),
             Err(outcome) => return *outcome,
         },
         _ => match parse_traits(input) {
             Ok(t) => (Some(t), None),
-            Err(refusal) => {
-                return Outcome {
-                    refused: Some(refusal),
-                    ..Outcome::default()
-                };
-            }
+            Err(refusal) => return Outcome::refused(refusal),
         },
     };
-    let (transport, url, emetteur, assertions) = match auth {
-        Auth::Mtls => {
-            let credential = input.certificate.as_deref().unwrap_or(DEFAULT_CREDENTIAL);
-            match target.transport(credential) {
-                Ok((t, emetteur)) => (t, target.url.clone(), emetteur.clone(), None),
-                Err(e) => return error(&e),
-            }
-        }
-        Auth::Cpx => {
-            let (t, url) = match target.cpx() {
-                Ok((url, t)) => (t, url.clone()),
-                Err(e) => return error(&e),
-            };
-            match super::cards::cpx_assertions(&settings.package_root, input) {
-                Ok((provider, ps_id)) => (t, url, ps_id, Some(provider)),
-                Err(e) => return error(&e),
-            }
-        }
+    let credential = input.certificate.as_deref().unwrap_or(DEFAULT_CREDENTIAL);
+    let cpx = match auth {
+        Auth::Mtls => None,
+        Auth::Cpx => match cx.cards.cpx_auth(input) {
+            Ok(cpx) => Some(cpx),
+            Err(e) => return Outcome::error(e),
+        },
     };
-    let mut caller = settings.caller_template.clone();
-    caller.idam = input.idam.clone().unwrap_or_else(|| target.idam.clone());
-    caller.emetteur = emetteur;
+    let host = if cpx.is_some() {
+        Host::Cpx
+    } else {
+        Host::Mtls(credential)
+    };
+    let mut options = cx.options.clone();
+    if let Some(idam) = &input.idam {
+        options.idam = Some(idam.clone());
+    }
+    let target = cx.target;
+    let endpoint = match target.endpoint(host) {
+        Ok(e) => e,
+        Err(e) => return Outcome::error(e.to_string()),
+    };
+    let caller = match target.caller(&endpoint, cpx.as_ref(), credential, &options) {
+        Ok(c) => c,
+        Err(e) => return Outcome::error(e.to_string()),
+    };
     let transport = CaseTransport {
-        inner: transport.clone(),
+        inner: endpoint.transport.clone(),
         inject,
     };
-    let mut client = InsiClient::new(transport, url, caller)
-        .with_policy(settings.policy)
-        .with_guard(Guard {
-            production: target.production,
-            acknowledged: settings.acknowledged_production,
-            origin: Origin::Runner,
-        });
-    if let Some(provider) = assertions {
-        client = client.with_assertions(provider);
+    let mut client = InsiClient::new(transport, endpoint.url, caller)
+        .with_policy(options.policy)
+        .with_guard(target.guard(&options));
+    if let Some(cpx) = &cpx {
+        client = client.with_assertions(cpx.assertions.clone());
     }
-    let strategy = match case.strategy.unwrap_or(settings.default_strategy) {
-        model::Strategy::Single => Strategy::Single,
-        model::Strategy::Cnda => Strategy::Cnda,
+    let strategy = match case.strategy.unwrap_or(cx.default_strategy) {
+        insi_package::Strategy::Single => Strategy::Single,
+        insi_package::Strategy::Cnda => Strategy::Cnda,
     };
+    let failed = |e: insi_client::ClientError| Outcome::error(format!("{e} ({})", e.advice()));
     if let Some(search) = vitale {
         return match client.search_vitale(&search).await {
             Ok(report) => search_outcome(&report, None),
-            Err(e) => error(&format!("{e} ({})", e.advice())),
+            Err(e) => failed(e),
         };
     }
     let Some(traits) = traits else {
-        return error("internal: no traits for a trait operation");
+        return Outcome::error("internal: no traits for a trait operation");
     };
     match case.operation {
         Operation::SearchTraits => match client.search(&traits, strategy).await {
             Ok(report) => search_outcome(&report, Some(&traits)),
-            Err(e) => error(&format!("{e} ({})", e.advice())),
+            Err(e) => failed(e),
         },
         Operation::Verify => {
             let stored = match stored_ins(input, traits.clone()) {
                 Ok(s) => s,
-                Err(refusal) => {
-                    return Outcome {
-                        refused: Some(refusal),
-                        ..Outcome::default()
-                    };
-                }
+                Err(refusal) => return Outcome::refused(refusal),
             };
             match client.verify(&stored, strategy).await {
                 Ok(report) => {
                     let mut outcome = search_outcome(&report.search, Some(&traits));
-                    outcome.verdict = Some(verdict_name(report.verdict).to_owned());
+                    outcome.verdict = Some(report.verdict.as_str().to_owned());
                     outcome.warnings.extend(report.differences.iter().map(|d| {
                         format!("{}: stored {}, service {}", d.field, d.stored, d.service)
                     }));
                     outcome
                 }
-                Err(e) => error(&format!("{e} ({})", e.advice())),
+                Err(e) => failed(e),
             }
         }
-        Operation::SearchVitale => error("internal: Vitale search handled above"),
-    }
-}
-
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conforme => "conforme",
-        Verdict::NonConforme => "non-conforme",
-        Verdict::Introuvable => "introuvable",
-    }
-}
-
-pub(super) fn error(message: &str) -> Outcome {
-    Outcome {
-        error: Some(message.to_owned()),
-        ..Outcome::default()
+        Operation::SearchVitale => Outcome::error("internal: Vitale search handled above"),
     }
 }
 
 /// The client's own validation: what it refuses is never sent.
-fn parse_traits(input: &model::Input) -> Result<Traits, Refusal> {
+fn parse_traits(input: &insi_package::Input) -> Result<Traits, Refusal> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     Traits::parse(
         &text(&input.nom),
@@ -227,7 +195,7 @@ fn parse_traits(input: &model::Input) -> Result<Traits, Refusal> {
     })
 }
 
-fn stored_ins(input: &model::Input, traits: Traits) -> Result<StoredIns, Refusal> {
+fn stored_ins(input: &insi_package::Input, traits: Traits) -> Result<StoredIns, Refusal> {
     let refusal = |field: &str, message: String| Refusal {
         field: field.into(),
         char: None,
@@ -262,7 +230,7 @@ fn search_outcome(report: &SearchReport, traits: Option<&Traits>) -> Outcome {
             .collect(),
         ..Outcome::default()
     };
-    outcome.warnings = decoder_warnings(&report.trace);
+    outcome.warnings = decoder_warnings(report);
     match &report.outcome {
         insi_client::Outcome::Resultat(r) => resultat(&mut outcome, r),
         insi_client::Outcome::Fault(f) => {
@@ -305,22 +273,18 @@ fn attempt(a: &insi_client::Attempt, traits: Option<&Traits>) -> Attempt {
     }
 }
 
-/// What the decoder tolerated in the answers, so reports show it.
-fn decoder_warnings(trace: &Trace) -> Vec<String> {
-    let mut warnings = Vec::new();
-    for a in &trace.attempts {
-        if let Some(body) = &a.response
-            && let Ok(decoded) = insi_soap::decode_response(body)
-        {
-            warnings.extend(
-                decoded
-                    .warnings
-                    .iter()
-                    .map(|w| format!("call {}: {w}", a.index + 1)),
-            );
-        }
-    }
-    warnings
+/// What the decoder tolerated in the answers, as the client recorded it, so reports show it.
+fn decoder_warnings(report: &SearchReport) -> Vec<String> {
+    report
+        .trace
+        .attempts
+        .iter()
+        .flat_map(|a| {
+            a.warnings
+                .iter()
+                .map(|w| format!("call {}: {w}", a.index + 1))
+        })
+        .collect()
 }
 
 fn resultat(outcome: &mut Outcome, r: &Resultat) {
@@ -350,7 +314,7 @@ fn ins_value(n: &InsNumber) -> InsValue {
 }
 
 /// Times a case from start to outcome.
-pub async fn timed<F: Future<Output = Outcome>>(f: F) -> (Outcome, f64) {
+pub(crate) async fn timed<F: Future<Output = Outcome>>(f: F) -> (Outcome, f64) {
     let start = Instant::now();
     let outcome = f.await;
     (outcome, start.elapsed().as_secs_f64() * 1000.0)

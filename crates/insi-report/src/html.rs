@@ -5,11 +5,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
+use insi_runner::{CaseResult, Run, Status};
 
 use super::xml_pretty::pretty;
-use super::{Run, attempts_line, escape};
-use crate::runner::journal::{CaseResult, Status};
+use super::{ReportError, attempts_line, escape};
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#1d232a;padding:0 1em}
@@ -24,7 +23,7 @@ pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:12px;max-height:40em
 .mismatch td{padding:.1em .8em .1em 0}
 ";
 
-pub fn render(run: &Run<'_>) -> String {
+pub fn render(run: &Run) -> String {
     let mut out = String::with_capacity(64 * 1024 + run.cases.len() * 8 * 1024);
     let title = format!("insi-bench — {}", run.header.package);
     let _ = write!(
@@ -48,8 +47,20 @@ pub fn render(run: &Run<'_>) -> String {
         "<div class=\"summary\"><div>{} cases</div><div class=\"pass\">{} passed</div><div class=\"fail\">{} failed</div></div>",
         run.summary.total, run.summary.passed, run.summary.failed
     );
+    for (count, label) in [
+        (run.summary.skipped, "skipped"),
+        (run.summary.xfailed, "known failures (xfail)"),
+        (run.summary.xpassed, "xfail marks that passed: remove them"),
+    ] {
+        if count > 0 {
+            let _ = writeln!(
+                out,
+                "<div class=\"summary\"><div>{count} {label}</div></div>"
+            );
+        }
+    }
     out.push_str("<table class=\"cases\"><tr><th>case</th><th>title</th><th>result</th><th>calls</th><th>ms</th></tr>\n");
-    for case in run.cases {
+    for case in &run.cases {
         let _ = writeln!(
             out,
             "<tr><td><a href=\"#{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
@@ -61,7 +72,7 @@ pub fn render(run: &Run<'_>) -> String {
         );
     }
     out.push_str("</table>\n");
-    for case in run.cases {
+    for case in &run.cases {
         case_section(&mut out, case);
     }
     out.push_str("</body></html>\n");
@@ -81,6 +92,9 @@ fn badge(case: &CaseResult) -> &'static str {
     match case.status {
         Status::Pass => "<span class=\"badge pass\">PASS</span>",
         Status::Fail => "<span class=\"badge fail\">FAIL</span>",
+        Status::Skip => "<span class=\"badge\">SKIP</span>",
+        Status::Xfail => "<span class=\"badge\">XFAIL</span>",
+        Status::Xpass => "<span class=\"badge fail\">XPASS</span>",
     }
 }
 
@@ -99,6 +113,14 @@ fn case_section(out: &mut String, case: &CaseResult) {
         escape(&case.title)
     );
     let _ = writeln!(out, "<p>Outcome: {}</p>", escape(&case.outcome.summary()));
+    if let Some(reason) = &case.reason {
+        let _ = writeln!(
+            out,
+            "<p>Marked {}: {}</p>",
+            case.status.as_str(),
+            escape(reason)
+        );
+    }
     if let Some(refusal) = &case.outcome.refused {
         let _ = writeln!(
             out,
@@ -154,6 +176,6 @@ fn case_section(out: &mut String, case: &CaseResult) {
     out.push_str("</details>\n");
 }
 
-pub fn write(run: &Run<'_>, path: &Path) -> anyhow::Result<()> {
-    std::fs::write(path, render(run)).with_context(|| format!("cannot write {}", path.display()))
+pub fn write(run: &Run, path: &Path) -> Result<(), ReportError> {
+    crate::write_file(path, &render(run))
 }

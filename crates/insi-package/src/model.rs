@@ -43,6 +43,16 @@ pub enum Auth {
     Cpx,
 }
 
+impl Auth {
+    /// The name used in package files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Mtls => "mtls",
+            Auth::Cpx => "cpx",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
@@ -53,12 +63,33 @@ pub enum Strategy {
     Cnda,
 }
 
+impl Strategy {
+    /// The name used in package files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Single => "single",
+            Strategy::Cnda => "cnda",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
     SearchTraits,
     SearchVitale,
     Verify,
+}
+
+impl Operation {
+    /// The name used in package files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::SearchTraits => "search-traits",
+            Operation::SearchVitale => "search-vitale",
+            Operation::Verify => "verify",
+        }
+    }
 }
 
 /// One `cases/*.toml` file: one or more `[[case]]` tables.
@@ -86,6 +117,13 @@ pub struct Case {
     /// Free text: where the case comes from, and any choice made where the public facts are
     /// ambiguous.
     pub notes: Option<String>,
+    /// Not run at all, for this reason (e.g. "needs a real Vitale assertion"). Reports list it
+    /// apart; it neither passes nor fails.
+    pub skip: Option<Spanned<String>>,
+    /// Run, but known to fail for this reason (a known bug, a service quirk not yet modelled).
+    /// A failure is reported as `xfail` and does not fail the run; a **pass** is reported as
+    /// `xpass` so the mark gets removed.
+    pub xfail: Option<Spanned<String>>,
 }
 
 /// What the case sends. Which fields are required depends on the operation.
@@ -187,6 +225,19 @@ pub enum RefusedField {
     Lieu,
 }
 
+impl RefusedField {
+    /// The name used in package files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusedField::Nom => "nom",
+            RefusedField::Prenoms => "prenoms",
+            RefusedField::Sexe => "sexe",
+            RefusedField::Naissance => "naissance",
+            RefusedField::Lieu => "lieu",
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectFault {
@@ -205,4 +256,56 @@ pub enum Verdict {
     Conforme,
     NonConforme,
     Introuvable,
+}
+
+impl Verdict {
+    /// The name used in package files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Conforme => "conforme",
+            Verdict::NonConforme => "non-conforme",
+            Verdict::Introuvable => "introuvable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(value: T) -> String {
+        match toml::Value::try_from(value) {
+            Ok(toml::Value::String(name)) => name,
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+
+    /// `as_str` is the serde name: package files and reports say the same word.
+    #[test]
+    fn names_match_the_serde_names() {
+        for auth in [Auth::Mtls, Auth::Cpx] {
+            assert_eq!(auth.as_str(), serde_name(auth));
+        }
+        for strategy in [Strategy::Single, Strategy::Cnda] {
+            assert_eq!(strategy.as_str(), serde_name(strategy));
+        }
+        for op in [
+            Operation::SearchTraits,
+            Operation::SearchVitale,
+            Operation::Verify,
+        ] {
+            assert_eq!(op.as_str(), serde_name(op));
+        }
+        use RefusedField::*;
+        for field in [Nom, Prenoms, Sexe, Naissance, Lieu] {
+            assert_eq!(field.as_str(), serde_name(field));
+        }
+        for v in [
+            Verdict::Conforme,
+            Verdict::NonConforme,
+            Verdict::Introuvable,
+        ] {
+            assert_eq!(v.as_str(), serde_name(v));
+        }
+    }
 }

@@ -1,6 +1,21 @@
-//! Reports of a package run, all written from the same journal entries: a terminal table
+//! Reports of a package run, all written from the same [`insi_runner::Run`]: a terminal table
 //! ([`terminal`]), JUnit XML ([`junit`]), JSON ([`json`]) and a single-file HTML evidence report
 //! ([`html`]) fit to attach to a CNDA acceptance file.
+//!
+//! Principal items: each module has a `render(&Run) -> String` (pure, so tests compare text) and
+//! a `write(&Run, path)`; [`terminal`] renders one case at a time, for live output. Failures to
+//! write are [`ReportError`]s naming the file.
+//!
+//! Data flows: `insi_runner::Runner::run` → [`insi_runner::Run`] → `json::write`,
+//! `junit::write`, `html::write` (and the terminal lines as cases finish).
+//!
+//! ```no_run
+//! # fn demo(run: &insi_runner::Run) -> Result<(), insi_report::ReportError> {
+//! insi_report::junit::write(run, std::path::Path::new("reports/junit.xml"))?;
+//! let text = insi_report::terminal::summary_line(insi_report::terminal::Style::plain(), &run.summary, run.wall_ms);
+//! println!("{text}"); // "30 cases: 30 passed, 0 failed — all passed in 0.65 s"
+//! # Ok(()) }
+//! ```
 
 pub mod html;
 pub mod json;
@@ -8,38 +23,24 @@ pub mod junit;
 pub mod terminal;
 mod xml_pretty;
 
-use serde::Serialize;
+use std::path::{Path, PathBuf};
 
-use crate::runner::journal::{CaseResult, Header, Status};
+use insi_runner::CaseResult;
 
-/// A whole run, as the reports see it.
-#[derive(Debug, Serialize)]
-pub struct Run<'a> {
-    #[serde(flatten)]
-    pub header: &'a Header,
-    pub finished: String,
-    /// Wall time of this invocation (a resumed run counts only its own part).
-    pub wall_ms: f64,
-    pub summary: Summary,
-    pub cases: &'a [CaseResult],
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct ReportError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
 }
 
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Summary {
-    pub total: usize,
-    pub passed: usize,
-    pub failed: usize,
-}
-
-impl Summary {
-    pub fn of(results: &[CaseResult]) -> Summary {
-        let passed = results.iter().filter(|r| r.status == Status::Pass).count();
-        Summary {
-            total: results.len(),
-            passed,
-            failed: results.len() - passed,
-        }
-    }
+/// Writes a rendered report.
+fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
+    std::fs::write(path, text).map_err(|source| ReportError {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Escapes text for XML and HTML content and attribute values.
