@@ -146,6 +146,39 @@ fn setup_errors_exit_2() {
     assert_eq!(code(&["--resume"]), Some(2), "nothing to resume");
 }
 
+/// A remote target that does not answer is one setup error with its cause and advice (exit 2),
+/// before any case runs and before a journal exists — not one failed case per case.
+#[test]
+fn an_unreachable_target_is_one_setup_error() {
+    let reports = tempfile::tempdir().expect("tempdir");
+    let pki = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pki");
+    let out = insi_bench()
+        .args([
+            "run",
+            "--no-progress",
+            "--target",
+            "https://127.0.0.1:9/lps",
+            "--pki",
+        ])
+        .arg(&pki)
+        .arg("--report-dir")
+        .arg(reports.path())
+        .arg(public_package())
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("cannot reach https://127.0.0.1:9/lps"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("advice:"), "{stderr}");
+    assert_eq!(stderr.matches("cannot reach").count(), 1, "{stderr}");
+    assert!(!stdout.contains("FAIL"), "no case ran: {stdout}");
+    assert!(!reports.path().join("journal.jsonl").exists());
+}
+
 /// Kill -9 in the middle of a run, then --resume: the final report has every case exactly once,
 /// with the same results as a run that was never interrupted.
 #[test]
