@@ -19,6 +19,12 @@
 //! [`RunError`]) → [`Runner::run`] → for each case: execute → [`Outcome`] → [`compare()`] →
 //! [`CaseResult`] → journal (synced) → [`Sink::case`] → … → [`Sink::finish`] with the [`Run`].
 //!
+//! Boundaries (DESIGN.md §2, as moved by the engine-crates work): this crate is where the
+//! client, the simulator and the card emulator meet — `insi-client` never depends on
+//! `insi-sim`, nor `cpx`/`vitale` on `card-emu`; the runner wires them (it starts the embedded
+//! simulator for a `sim` target and puts emulated cards behind the in-memory transport). It does
+//! no printing: terminal, progress and files are [`Sink`]s and `insi-report` renderers.
+//!
 //! A publisher replays a package from their own `cargo test` (the test body is the example; the
 //! hidden lines start the runtime the way `#[tokio::test]` does):
 //!
