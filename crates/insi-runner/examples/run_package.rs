@@ -47,11 +47,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(path) => EmbeddedSpec::with_personas_file(path)?,
         None => EmbeddedSpec::default(),
     };
-    let target = Target::resolve(
-        TargetSpec::Embedded(Box::new(spec)),
-        Duration::from_secs(10),
-    )
-    .await?;
+    let target = Target::resolve(TargetSpec::embedded(spec), Duration::from_secs(10)).await?;
     let run = Runner::new(&package, &target, RunSettings::default())?
         .run(&mut Lines)
         .await?;

@@ -35,7 +35,7 @@
 //!
 //! let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/packages/cnda-public");
 //! let package = insi_package::load(std::path::Path::new(root))?;
-//! let spec = TargetSpec::Embedded(Box::new(EmbeddedSpec::default()));
+//! let spec = TargetSpec::embedded(EmbeddedSpec::default());
 //! let target = Target::resolve(spec, std::time::Duration::from_secs(10)).await?;
 //! let mut collected = Collect::default();
 //! let run = Runner::new(&package, &target, RunSettings::default())?

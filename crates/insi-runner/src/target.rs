@@ -79,6 +79,18 @@ pub enum TargetSpec {
     Remote(Box<RemoteSpec>),
 }
 
+impl TargetSpec {
+    /// The embedded simulator.
+    pub fn embedded(spec: EmbeddedSpec) -> TargetSpec {
+        TargetSpec::Embedded(Box::new(spec))
+    }
+
+    /// A remote INSi.
+    pub fn remote(spec: RemoteSpec) -> TargetSpec {
+        TargetSpec::Remote(Box::new(spec))
+    }
+}
+
 /// The embedded simulator and how to call it.
 #[derive(Debug)]
 pub struct EmbeddedSpec {

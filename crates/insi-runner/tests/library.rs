@@ -15,7 +15,7 @@ fn public_package() -> PathBuf {
 
 async fn embedded() -> Target {
     Target::resolve(
-        TargetSpec::Embedded(Box::new(EmbeddedSpec::default())),
+        TargetSpec::embedded(EmbeddedSpec::default()),
         Duration::from_secs(10),
     )
     .await

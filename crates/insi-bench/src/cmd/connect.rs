@@ -177,7 +177,7 @@ fn target_spec(settings: &Settings) -> anyhow::Result<TargetSpec> {
         spec.identity = identity;
         spec.ca = ca;
         spec.emetteur = settings.emetteur.clone();
-        return Ok(TargetSpec::Embedded(Box::new(spec)));
+        return Ok(TargetSpec::embedded(spec));
     }
     let env = &settings.environment;
     let Some(ca) = ca else {
@@ -198,7 +198,7 @@ fn target_spec(settings: &Settings) -> anyhow::Result<TargetSpec> {
         .idam
         .clone()
         .context("no IDAM: give --idam or set [lps] idam (your CNDA authorisation number)")?;
-    Ok(TargetSpec::Remote(Box::new(RemoteSpec {
+    Ok(TargetSpec::remote(RemoteSpec {
         env: env.clone(),
         cpx_env: None,
         ca,
@@ -206,7 +206,7 @@ fn target_spec(settings: &Settings) -> anyhow::Result<TargetSpec> {
         idam,
         emetteur: settings.emetteur.clone(),
         probe: false,
-    })))
+    }))
 }
 
 /// Builds the client for the configured environment; starts the simulator for `sim`.

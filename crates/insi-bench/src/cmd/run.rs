@@ -195,7 +195,7 @@ fn target_spec(args: &Args, personas: Option<&Path>) -> anyhow::Result<TargetSpe
             None => EmbeddedSpec::default(),
         };
         spec.emetteur = args.emetteur.clone();
-        return Ok(TargetSpec::Embedded(Box::new(spec)));
+        return Ok(TargetSpec::embedded(spec));
     }
     let mut spec = RemoteSpec::from_pki_dir(
         env,
@@ -205,5 +205,5 @@ fn target_spec(args: &Args, personas: Option<&Path>) -> anyhow::Result<TargetSpe
         args.idam.clone(),
     )?;
     spec.emetteur = args.emetteur.clone();
-    Ok(TargetSpec::Remote(Box::new(spec)))
+    Ok(TargetSpec::remote(spec))
 }
