@@ -255,3 +255,35 @@ fn desir_1020_retries_are_bounded_and_counted() {
         assert_eq!(v["fault"]["detail_code"], "desir_1020");
     }
 }
+
+/// The decoder's warnings reach `search` output (JSON and text) from the client's trace: the
+/// answer is decoded once, by the client.
+#[test]
+fn decoder_warnings_are_shown_with_their_attempt() {
+    let (_server, url) = serve(&[
+        "--inject",
+        "ADRUN/ZOE=testdata/xml/resultat-00-histo-cle-invalide.xml",
+    ]);
+    let (ca, cert, key) = (pki("ca.pem"), pki("insi-auto.pem"), pki("insi-auto.key"));
+    let flags = [
+        "--ca",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--idam",
+        "INSIBENCH001",
+    ];
+    let (code, v, stderr) = search(&url, &flags, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let warnings = v["attempts"][0]["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no warnings in {v}"));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("2810363220456"))),
+        "{warnings:?}"
+    );
+}

@@ -20,6 +20,9 @@ pub struct AttemptJson {
     pub error: Option<String>,
     pub http_status: Option<u16>,
     pub ms: f64,
+    /// What the decoder tolerated in this answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<&Attempt> for AttemptJson {
@@ -38,6 +41,7 @@ impl From<&Attempt> for AttemptJson {
             error,
             http_status: a.http_status,
             ms: (a.ms() * 1000.0).round() / 1000.0,
+            warnings: a.warnings.clone(),
         }
     }
 }
@@ -117,6 +121,9 @@ pub fn print_attempts(attempts: &[Attempt]) -> std::io::Result<()> {
             a.index + 1,
             a.ms()
         )?;
+        for w in &a.warnings {
+            outln!("      warning: {w}")?;
+        }
     }
     Ok(())
 }
