@@ -25,6 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Replay a test package (the embedded simulator by default) and write the reports.
     Run(cmd::run::Args),
+    /// List the runs recorded in a results history (`run --history F`).
+    History(cmd::history::HistoryArgs),
+    /// Compare two runs (ids, last, previous, or result files): exit 1 on a regression.
+    Compare(cmd::history::CompareArgs),
     /// Search an INS (embedded simulator by default, or qualification/production).
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),

@@ -71,7 +71,7 @@ pub use result::{CaseResult, Header, Run, Status, Summary};
 pub use runner::{
     JournalSettings, RUNNER_INSTANCE, RunError, RunSettings, Runner, check_production,
 };
-pub use sink::{Collect, NoSink, Sink, SinkError};
+pub use sink::{Collect, Fanout, NoSink, Sink, SinkError};
 pub use target::{
     ClientOptions, CpxAuth, DEFAULT_CREDENTIAL, EmbeddedSpec, Endpoint, Host, RemoteSpec, Software,
     Target, TargetError, TargetSpec,

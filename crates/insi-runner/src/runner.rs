@@ -47,6 +47,11 @@ pub enum RunError {
     Journal(#[from] JournalError),
     #[error("{0}")]
     Sink(#[from] SinkError),
+    /// Every case ran and is in the journal, but a sink failed to take the finished run (e.g.
+    /// the history file is locked): the run is handed back so that the reports are still
+    /// written.
+    #[error("the run finished, but {source}")]
+    Finish { run: Box<Run>, source: SinkError },
 }
 
 /// The journal of a run.
@@ -238,8 +243,13 @@ impl<'a> Runner<'a> {
             cases: all,
             resumed,
         };
-        sink.finish(&run)?;
-        Ok(run)
+        match sink.finish(&run) {
+            Ok(()) => Ok(run),
+            Err(source) => Err(RunError::Finish {
+                run: Box::new(run),
+                source,
+            }),
+        }
     }
 }
 

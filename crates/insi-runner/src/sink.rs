@@ -92,18 +92,26 @@ impl Sink for Collect {
 }
 
 /// Several sinks, fed in order; the first error stops the feeding.
-impl<S: Sink + ?Sized> Sink for [&mut S] {
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Sink>);
+
+impl fmt::Debug for Fanout<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fanout({} sinks)", self.0.len())
+    }
+}
+
+impl Sink for Fanout<'_> {
     fn begin(&mut self, header: &Header) -> Result<(), SinkError> {
-        self.iter_mut().try_for_each(|s| s.begin(header))
+        self.0.iter_mut().try_for_each(|s| s.begin(header))
     }
     fn planned(&mut self, cases: usize) -> Result<(), SinkError> {
-        self.iter_mut().try_for_each(|s| s.planned(cases))
+        self.0.iter_mut().try_for_each(|s| s.planned(cases))
     }
     fn case(&mut self, result: &CaseResult) -> Result<(), SinkError> {
-        self.iter_mut().try_for_each(|s| s.case(result))
+        self.0.iter_mut().try_for_each(|s| s.case(result))
     }
     fn finish(&mut self, run: &Run) -> Result<(), SinkError> {
-        self.iter_mut().try_for_each(|s| s.finish(run))
+        self.0.iter_mut().try_for_each(|s| s.finish(run))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cert;
 pub mod config;
 pub mod connect;
 pub mod decode;
+pub mod history;
 pub mod nir;
 pub mod normalize;
 pub mod package;
@@ -30,6 +31,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args, cli.json),
         Command::Sim(command) => sim::run(command, cli.json),
         Command::Run(args) => run::run(&args, cli.json),
+        Command::History(args) => history::list(&args, cli.json),
+        Command::Compare(args) => history::run_compare(&args, cli.json),
         Command::Card(command) => card::run(command, cli.json),
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use insi_client::Environment;
 use insi_report::terminal;
 use insi_runner::{
-    EmbeddedSpec, JournalSettings, RemoteSpec, RunError, RunSettings, Runner, Target, TargetSpec,
-    check_production, journal,
+    EmbeddedSpec, Fanout, JournalSettings, RemoteSpec, RunError, RunSettings, Runner, Sink, Target,
+    TargetSpec, check_production, journal,
 };
 
 use super::connect;
@@ -73,6 +73,14 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Also record the run in this results history (SQLite; created if missing), for
+    /// `insi-bench history` and `insi-bench compare`.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// A label stored with the run in the history (e.g. the version of the software under
+    /// test); `git describe` of the current directory is stored too when it is a git checkout.
+    #[arg(long, value_name = "TEXT", requires = "history")]
+    label: Option<String>,
 }
 
 pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
@@ -102,21 +110,40 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         ..RunSettings::default()
     };
 
+    // The history is opened first: a locked or foreign file is a setup error, before any case.
+    let mut history = match &args.history {
+        Some(path) => Some(insi_history::RunSink::new(
+            insi_history::History::open(path)?,
+            super::history::meta(args.label.clone()),
+        )),
+        None => None,
+    };
+
     let runtime = connect::runtime()?;
-    let run = runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let target = Target::resolve(spec, call_timeout).await?;
         let result = async {
             // Setup errors (cards, injection files, --only) come before the journal exists.
             let runner = Runner::new(&package, &target, settings)?;
             let mut lines = CaseLines::new(!json, args.no_progress);
-            let run = runner.run(&mut lines).await?;
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut lines];
+            if let Some(history) = history.as_mut() {
+                sinks.push(history);
+            }
+            let run = runner.run(&mut Fanout(sinks)).await;
             lines.done();
-            Ok::<_, RunError>(run)
+            run
         }
         .await;
         target.shutdown().await;
-        anyhow::Ok(result?)
+        anyhow::Ok(result)
     })?;
+    // A run whose history record failed still gets its reports, then exits 2 with the cause.
+    let (run, late_error) = match outcome {
+        Ok(run) => (run, None),
+        Err(RunError::Finish { run, source }) => (*run, Some(source)),
+        Err(e) => return Err(e.into()),
+    };
 
     let paths = [
         args.json_report
@@ -154,6 +181,17 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             paths[1].display(),
             paths[2].display()
         )?;
+    }
+    if let Some(id) = history.as_ref().and_then(|h| h.recorded) {
+        if !json {
+            outln!(
+                "history: run #{id} recorded in {}",
+                args.history.as_deref().unwrap_or(Path::new("")).display()
+            )?;
+        }
+    }
+    if let Some(e) = late_error {
+        anyhow::bail!("{e} (the journal and the reports are complete)");
     }
     Ok(if run.summary.ok() {
         ExitCode::SUCCESS
