@@ -182,13 +182,12 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             paths[2].display()
         )?;
     }
-    if let Some(id) = history.as_ref().and_then(|h| h.recorded) {
-        if !json {
-            outln!(
-                "history: run #{id} recorded in {}",
-                args.history.as_deref().unwrap_or(Path::new("")).display()
-            )?;
-        }
+    if let (Some(id), Some(path), false) = (
+        history.as_ref().and_then(|h| h.recorded),
+        &args.history,
+        json,
+    ) {
+        outln!("history: run #{id} recorded in {}", path.display())?;
     }
     if let Some(e) = late_error {
         anyhow::bail!("{e} (the journal and the reports are complete)");
