@@ -67,8 +67,11 @@ fn compare_is_quiet_on_the_same_build_and_flags_a_broken_persona() {
     let history = dir.path().join("history.sqlite");
     let public = workspace().join("testdata/packages/cnda-public");
     assert_eq!(run(&public, &dir.path().join("r1"), &history, "build-1"), 0);
-    assert_eq!(run(&public, &dir.path().join("r2"), &history, "build-1"), 0);
     let h = history.to_str().expect("utf-8 path");
+    let (code, text) = compare(&["--history", h]);
+    assert_eq!(code, 0, "the first run has nothing to compare with: {text}");
+    assert!(text.contains("nothing to compare #1 with"), "{text}");
+    assert_eq!(run(&public, &dir.path().join("r2"), &history, "build-1"), 0);
     let (code, text) = compare(&["--history", h]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("compare #1 (base) → #2 (new)"), "{text}");

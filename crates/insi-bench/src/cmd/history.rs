@@ -165,11 +165,24 @@ pub fn run_compare(args: &CompareArgs, json: bool) -> anyhow::Result<ExitCode> {
         },
         None => {
             let h = open()?;
-            let id = match new_id {
-                Some(new_id) => h.before(new_id)?,
-                None => h.resolve(&Selector::Last, &filter)?,
+            let found = match new_id {
+                Some(new_id) => h.before(new_id),
+                None => h.resolve(&Selector::Last, &filter),
             };
-            (format!("#{id}"), h.snapshot_of(id)?)
+            match found {
+                Ok(id) => (format!("#{id}"), h.snapshot_of(id)?),
+                // The first pipeline of a project: nothing to compare with is not a failure.
+                Err(insi_history::HistoryError::NoSuchRun(_)) => {
+                    outln!(
+                        "nothing to compare {new_label} with: no earlier {} run of the same \
+                         package and target in {}",
+                        new.kind(),
+                        path.display()
+                    )?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     let thresholds = Thresholds {
