@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::fs::copy_dir;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -15,19 +18,6 @@ fn insi_bench() -> Command {
     let mut cmd = Command::cargo_bin("insi-bench").expect("binary");
     cmd.current_dir(workspace());
     cmd
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// Runs the first-name-loop cases of `package` into `history`; returns the exit code.
@@ -79,7 +69,6 @@ fn compare_is_quiet_on_the_same_build_and_flags_a_broken_persona() {
 
     // The same package, but the simulator serves TCHITCHI under another (valid) matricule.
     let broken = dir.path().join("broken");
-    std::fs::create_dir_all(&broken).expect("mkdir");
     copy_dir(&public, &broken);
     let personas =
         std::fs::read_to_string(workspace().join("testdata/personas.toml")).expect("personas");

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::fs::copy_dir;
+
 fn public_package() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/packages/cnda-public")
 }
@@ -263,19 +266,6 @@ fn killed_run_resumes_without_loss_or_duplicates() {
         resumed, expected,
         "same cases, same order, same results, none twice"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// `--target` pointing at a standalone `sim serve` (committed test PKI) gives the same outcome
