@@ -1,6 +1,9 @@
 //! `cert inspect`: what a publisher must know about an establishment certificate before the
 //! first call (INSI-PROTOCOL.md §2.5.1): the subject DN to send to the ANS program team, the
-//! issuer, how long it stays valid, and whether its CN gives access to INSi.
+//! issuer, how long it stays valid, and whether its CN gives access to INSi; then the chain the
+//! file carries (each certificate, which one is the leaf, who issued whom) and, given a CA
+//! bundle, whether the leaf really chains to it ([`check_chain`], webpki path validation as a
+//! TLS peer does it).
 
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
@@ -38,7 +41,55 @@ pub struct CertificateReport {
     pub has_private_key: bool,
     /// Subjects of the other certificates in the file (chain), in file order.
     pub chain: Vec<String>,
+    /// Every certificate of the file, in file order, with its role in the chain.
+    pub certificates: Vec<ChainEntry>,
+    /// Set by [`check_chain`]: whether the leaf chains to a given CA bundle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_check: Option<CaCheck>,
     pub warnings: Vec<String>,
+}
+
+/// What a certificate is in the file's chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainRole {
+    /// The certificate the key belongs to (the first of the file).
+    Leaf,
+    /// A CA certificate between the leaf and a root.
+    Intermediate,
+    /// A self-signed CA certificate.
+    Root,
+    /// Neither issued the leaf's chain nor was issued by it: probably a stray certificate.
+    Unrelated,
+}
+
+/// One certificate of the file.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainEntry {
+    /// 1-based position in the file.
+    pub position: usize,
+    pub role: ChainRole,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    /// Position of the certificate of the file whose key signed this one (signature checked);
+    /// `None` when the issuer is not in the file (or, for a root, itself).
+    pub issued_by: Option<usize>,
+}
+
+/// The result of checking the leaf against a CA bundle.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaCheck {
+    /// What the bundle was (a path).
+    pub ca: String,
+    /// The bundle's certificates (subjects).
+    pub anchors: Vec<String>,
+    pub chains: bool,
+    /// Why not, in words, when it does not chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Inspects the leaf certificate of a parsed file at time `now`.
@@ -62,7 +113,233 @@ pub fn inspect(
             Err(_) => "<unreadable certificate>".to_owned(),
         })
         .collect();
+    report.certificates = chain_entries(&file.certs, now);
+    for entry in report.certificates.iter().skip(1) {
+        let what = match entry.role {
+            ChainRole::Root => "root CA",
+            ChainRole::Intermediate => "intermediate CA",
+            ChainRole::Leaf | ChainRole::Unrelated => "certificate",
+        };
+        if entry.days_left < 0 {
+            report.warnings.push(format!(
+                "{what} [{}] {} expired on {}: the chain is no longer valid",
+                entry.position, entry.subject, entry.not_after
+            ));
+        } else if entry.days_left < RENEWAL_WARNING_DAYS {
+            report.warnings.push(format!(
+                "{what} [{}] {} expires in {} days ({})",
+                entry.position, entry.subject, entry.days_left, entry.not_after
+            ));
+        }
+        if entry.role == ChainRole::Unrelated {
+            report.warnings.push(format!(
+                "certificate [{}] {} is not part of the leaf's chain",
+                entry.position, entry.subject
+            ));
+        }
+    }
+    if let Some(last) = report.certificates.last()
+        && last.role != ChainRole::Root
+        && last.issued_by.is_none()
+    {
+        // Not a problem in itself (peers may hold the root), but the reader must know whom
+        // to trust; `--ca` then says whether the given CA completes the chain.
+        report.warnings.push(format!(
+            "the file's chain ends at [{}], issued by {} which is not in the file: the peer must \
+             hold that CA",
+            last.position, last.issuer
+        ));
+    }
     Ok(report)
+}
+
+/// Roles and issuers of the certificates of a file (leaf first).
+pub fn chain_entries(certs: &[CertificateDer<'_>], now: jiff::Timestamp) -> Vec<ChainEntry> {
+    let parsed: Vec<Option<X509Certificate<'_>>> = certs
+        .iter()
+        .map(|c| X509Certificate::from_der(c).ok().map(|(_, x)| x))
+        .collect();
+    let signed_by = |child: &X509Certificate<'_>, parent: &X509Certificate<'_>| {
+        child.issuer() == parent.subject()
+            && child.verify_signature(Some(parent.public_key())).is_ok()
+    };
+    // Walk up from the leaf: each step's issuer, if the file holds it.
+    let mut in_chain = vec![false; parsed.len()];
+    let mut issued_by = vec![None; parsed.len()];
+    for (i, cert) in parsed.iter().enumerate() {
+        let Some(cert) = cert else { continue };
+        issued_by[i] = parsed.iter().enumerate().find_map(|(j, p)| {
+            (j != i && p.as_ref().is_some_and(|p| signed_by(cert, p))).then_some(j)
+        });
+    }
+    let mut at = Some(0);
+    let mut steps = 0;
+    while let Some(i) = at {
+        if i >= parsed.len() || in_chain[i] || steps > parsed.len() {
+            break;
+        }
+        in_chain[i] = true;
+        steps += 1;
+        at = issued_by[i];
+    }
+    parsed
+        .iter()
+        .enumerate()
+        .map(|(i, cert)| {
+            let Some(x) = cert else {
+                return ChainEntry {
+                    position: i + 1,
+                    role: ChainRole::Unrelated,
+                    subject: "<unreadable certificate>".into(),
+                    issuer: String::new(),
+                    not_before: String::new(),
+                    not_after: String::new(),
+                    days_left: 0,
+                    issued_by: None,
+                };
+            };
+            let self_signed = signed_by(x, x);
+            let role = if i == 0 {
+                ChainRole::Leaf
+            } else if !in_chain[i] {
+                ChainRole::Unrelated
+            } else if self_signed {
+                ChainRole::Root
+            } else {
+                ChainRole::Intermediate
+            };
+            let not_after = x.validity().not_after.timestamp();
+            ChainEntry {
+                position: i + 1,
+                role,
+                subject: x.subject().to_string(),
+                issuer: x.issuer().to_string(),
+                not_before: rfc3339(x.validity().not_before.timestamp()),
+                not_after: rfc3339(not_after),
+                days_left: (not_after - now.as_second()).div_euclid(86_400),
+                issued_by: issued_by[i].map(|j| j + 1),
+            }
+        })
+        .collect()
+}
+
+/// Checks that the file's leaf chains to one of `anchors` (the file's other certificates serve
+/// as intermediates), at `now`, the way a TLS peer does it (webpki: signatures, validity,
+/// basic constraints, extended key usage): as a client certificate unless the leaf is for
+/// servers only, then as a server certificate for its first DNS or IP name.
+pub fn check_chain(
+    report: &mut CertificateReport,
+    file: &CertificateFile,
+    anchors: &[CertificateDer<'static>],
+    ca_what: &str,
+    now: jiff::Timestamp,
+) {
+    let names = anchors
+        .iter()
+        .map(|c| match X509Certificate::from_der(c) {
+            Ok((_, x)) => x.subject().to_string(),
+            Err(_) => "<unreadable certificate>".to_owned(),
+        })
+        .collect();
+    let outcome = verify_with_webpki(file, anchors, now);
+    let reason = outcome.err().map(|e| explain_chain_error(&e));
+    if let Some(reason) = &reason {
+        report
+            .warnings
+            .push(format!("does not chain to {ca_what}: {reason}"));
+    }
+    report.ca_check = Some(CaCheck {
+        ca: ca_what.to_owned(),
+        anchors: names,
+        chains: reason.is_none(),
+        reason,
+    });
+}
+
+fn verify_with_webpki(
+    file: &CertificateFile,
+    anchors: &[CertificateDer<'static>],
+    now: jiff::Timestamp,
+) -> Result<(), String> {
+    use rustls::client::danger::ServerCertVerifier as _;
+    use std::sync::Arc;
+    let leaf = file.leaf().ok_or("the file holds no certificate")?;
+    let mut roots = rustls::RootCertStore::empty();
+    for anchor in anchors {
+        roots
+            .add(anchor.clone())
+            .map_err(|e| format!("unusable CA certificate: {e}"))?;
+    }
+    let roots = Arc::new(roots);
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let intermediates: Vec<_> = file.certs.iter().skip(1).cloned().collect();
+    let at = rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        u64::try_from(now.as_second()).unwrap_or(0),
+    ));
+    let (_, x) = X509Certificate::from_der(leaf).map_err(|e| e.to_string())?;
+    let eku = x.extended_key_usage().ok().flatten().map(|e| e.value);
+    let server_only = eku.is_some_and(|e| e.server_auth && !e.client_auth && !e.any);
+    if server_only {
+        let name = server_name(&x).ok_or("a server certificate without a DNS or IP name")?;
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider)
+            .build()
+            .map_err(|e| e.to_string())?;
+        verifier
+            .verify_server_cert(leaf, &intermediates, &name, &[], at)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    } else {
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider)
+            .build()
+            .map_err(|e| e.to_string())?;
+        verifier
+            .verify_client_cert(leaf, &intermediates, at)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn server_name(x: &X509Certificate<'_>) -> Option<rustls_pki_types::ServerName<'static>> {
+    let san = x.subject_alternative_name().ok().flatten()?;
+    san.value.general_names.iter().find_map(|n| match n {
+        GeneralName::DNSName(d) => rustls_pki_types::ServerName::try_from(d.to_string()).ok(),
+        GeneralName::IPAddress(ip) => match ip.len() {
+            4 => <[u8; 4]>::try_from(*ip)
+                .ok()
+                .map(|b| rustls_pki_types::ServerName::IpAddress(std::net::IpAddr::from(b).into())),
+            16 => <[u8; 16]>::try_from(*ip)
+                .ok()
+                .map(|b| rustls_pki_types::ServerName::IpAddress(std::net::IpAddr::from(b).into())),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// webpki's error names, told as what to do.
+fn explain_chain_error(error: &str) -> String {
+    let hint = if error.contains("UnknownIssuer") {
+        "no path from the leaf to the CA: another CA issued it, or the file lacks the \
+         intermediate CA certificate"
+    } else if error.contains("BadSignature") {
+        "a signature in the chain does not verify: a certificate was issued by another key of \
+         the same name"
+    } else if error.contains("Expired") {
+        "a certificate of the chain has expired"
+    } else if error.contains("NotValidYet") {
+        "a certificate of the chain is not valid yet"
+    } else if error.contains("InvalidPurpose") {
+        "the extended key usage does not allow TLS client authentication"
+    } else {
+        "the chain is not valid"
+    };
+    format!("{hint} ({error})")
+}
+
+fn rfc3339(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| secs.to_string())
 }
 
 /// Inspects one DER certificate.
@@ -83,11 +360,6 @@ pub fn inspect_der(
     let not_before = x.validity().not_before.timestamp();
     let not_after = x.validity().not_after.timestamp();
     let days_left = (not_after - now.as_second()).div_euclid(86_400);
-    let rfc3339 = |secs: i64| {
-        jiff::Timestamp::from_second(secs)
-            .map(|t| t.to_string())
-            .unwrap_or_else(|_| secs.to_string())
-    };
     let insi_profile = cn
         .as_deref()
         .and_then(|cn| INSI_PROFILES.iter().copied().find(|p| *p == cn));
@@ -194,6 +466,8 @@ pub fn inspect_der(
         extended_key_usage,
         has_private_key: false,
         chain: Vec::new(),
+        certificates: chain_entries(std::slice::from_ref(der), now),
+        ca_check: None,
         warnings,
     })
 }

@@ -77,7 +77,10 @@ pub use client::{InsiClient, Outcome, SearchReport, VerifyReport, fault_code};
 pub use env::{AuthMode, Environment, EnvironmentError};
 pub use error::{ClientError, Phase, TlsFailure, TransportError, fault_advice};
 pub use guard::{Guard, GuardRefusal, Origin, is_public_test_identity};
-pub use inspect::{CertificateReport, INSI_PROFILES, RENEWAL_WARNING_DAYS, inspect, inspect_der};
+pub use inspect::{
+    CaCheck, CertificateReport, ChainEntry, ChainRole, INSI_PROFILES, RENEWAL_WARNING_DAYS,
+    chain_entries, check_chain, inspect, inspect_der,
+};
 pub use retry::{RETRYABLE_FAULT, RetryPolicy, is_retryable_fault};
 pub use strategy::{Answer, Query, QueryKind, SearchPlan, Step, Strategy};
 pub use trace::{Attempt, AttemptOutcome, Trace};
