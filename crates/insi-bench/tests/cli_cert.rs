@@ -56,7 +56,8 @@ fn inspects_pem_and_pkcs12_alike() {
     }
     assert_eq!(
         pem["subject"],
-        "C=FR, O=INSI-BENCH TEST - NOT FOR PRODUCTION, OU=TESTBENCH01, CN=INSI-AUTO"
+        "C=FR, ST=Puy-de-Dome (63), O=CENTRE DE SANTE INSI-BENCH TEST - NOT FOR PRODUCTION, \
+         OU=TESTBENCH01, CN=INSI-AUTO"
     );
     assert_eq!(pem["insi_profile"], "INSI-AUTO");
     assert_eq!(pem["format"], "pem");
@@ -64,6 +65,131 @@ fn inspects_pem_and_pkcs12_alike() {
     assert_eq!(p12["has_private_key"], true);
     assert!(pem["days_left"].as_i64().unwrap() > 90);
     assert!(pem["warnings"].is_array());
+}
+
+/// The shipped files carry the IGC-Santé-shaped chain, leaf first, and chain to `ca.pem`.
+#[test]
+fn the_chain_is_explained_and_checked_against_the_ca() {
+    let p12_env = [("INSI_BENCH_P12_PASSWORD", "insi-bench")];
+    for (file, env) in [("insi-auto.pem", &[][..]), ("insi-auto.p12", &p12_env[..])] {
+        let (code, stdout, stderr) = run(
+            &[
+                "--json",
+                "cert",
+                "inspect",
+                &pki(file),
+                "--ca",
+                &pki("ca.pem"),
+            ],
+            env,
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let certs = v["certificates"].as_array().unwrap();
+        let roles: Vec<_> = certs.iter().map(|c| c["role"].as_str().unwrap()).collect();
+        assert_eq!(roles, ["leaf", "intermediate", "root"], "{file}");
+        assert!(
+            certs[1]["subject"]
+                .as_str()
+                .unwrap()
+                .ends_with("CN=TEST AC INSI-BENCH ELEMENTAIRE ORGANISATIONS")
+        );
+        assert!(
+            certs[2]["subject"]
+                .as_str()
+                .unwrap()
+                .ends_with("CN=TEST AC RACINE INSI-BENCH ELEMENTAIRE")
+        );
+        assert_eq!(certs[0]["issued_by"], 2);
+        assert_eq!(certs[1]["issued_by"], 3);
+        assert_eq!(certs[2]["issued_by"], Value::Null);
+        // Three-year leaves; the CAs outlive them.
+        let leaf_days = certs[0]["days_left"].as_i64().unwrap();
+        assert!(
+            leaf_days > 90 && leaf_days <= 3 * 366,
+            "{leaf_days}: regenerate testdata/pki"
+        );
+        assert!(certs[2]["days_left"].as_i64().unwrap() > leaf_days);
+        assert_eq!(v["ca_check"]["chains"], true, "{stdout}");
+    }
+
+    // The terminal text names each certificate's role and the verdict.
+    let (code, stdout, _) = run(
+        &[
+            "cert",
+            "inspect",
+            &pki("insi-auto.pem"),
+            "--ca",
+            &pki("ca.pem"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("chain        3 certificates in the file, leaf first:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[1] leaf") && stdout.contains("[2] intermediate CA"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[3] root CA (self-signed)"), "{stdout}");
+    assert!(
+        stdout.contains("([2] in this file)") && stdout.contains("CA           chains to"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_leaf_that_does_not_chain_to_the_ca_exits_1_with_the_reason() {
+    // Another CA issued it.
+    let (code, stdout, _) = run(
+        &[
+            "--json",
+            "cert",
+            "inspect",
+            &pki("foreign-client.pem"),
+            "--ca",
+            &pki("ca.pem"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["ca_check"]["chains"], false);
+    assert!(
+        v["ca_check"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("UnknownIssuer"),
+        "{stdout}"
+    );
+
+    // The leaf alone, without the intermediate the server needs to build the path.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(pki("insi-auto.pem")).unwrap();
+    let end = "-----END CERTIFICATE-----\n";
+    let leaf_only = &text[..text.find(end).unwrap() + end.len()];
+    let path = dir.path().join("leaf.pem");
+    std::fs::write(&path, leaf_only).unwrap();
+    let path = path.display().to_string();
+    let (code, stdout, _) = run(&["cert", "inspect", &path, "--ca", &pki("ca.pem")], &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("chain        1 certificate in the file"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(not in this file)"), "{stdout}");
+    assert!(
+        stdout.contains("does NOT chain to") && stdout.contains("intermediate"),
+        "{stdout}"
+    );
+    // Given the intermediate as well, it chains.
+    let (code, _, _) = run(
+        &["cert", "inspect", &path, "--ca", &pki("intermediate.pem")],
+        &[],
+    );
+    assert_eq!(code, 0);
 }
 
 #[test]

@@ -138,18 +138,6 @@ pub fn inspect(
             ));
         }
     }
-    if let Some(last) = report.certificates.last()
-        && last.role != ChainRole::Root
-        && last.issued_by.is_none()
-    {
-        // Not a problem in itself (peers may hold the root), but the reader must know whom
-        // to trust; `--ca` then says whether the given CA completes the chain.
-        report.warnings.push(format!(
-            "the file's chain ends at [{}], issued by {} which is not in the file: the peer must \
-             hold that CA",
-            last.position, last.issuer
-        ));
-    }
     Ok(report)
 }
 
@@ -243,11 +231,6 @@ pub fn check_chain(
         .collect();
     let outcome = verify_with_webpki(file, anchors, now);
     let reason = outcome.err().map(|e| explain_chain_error(&e));
-    if let Some(reason) = &reason {
-        report
-            .warnings
-            .push(format!("does not chain to {ca_what}: {reason}"));
-    }
     report.ca_check = Some(CaCheck {
         ca: ca_what.to_owned(),
         anchors: names,
@@ -470,4 +453,142 @@ pub fn inspect_der(
         ca_check: None,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair,
+    };
+
+    fn params(cn: &str, ca: bool, days: i64) -> CertificateParams {
+        // Midnight UTC, `offset` days from today.
+        let day = |offset: i64| {
+            let d = jiff::tz::Offset::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date()
+                .checked_add(jiff::Span::new().days(offset))
+                .unwrap();
+            rcgen::date_time_ymd(i32::from(d.year()), d.month() as u8, d.day() as u8)
+        };
+        let mut p = CertificateParams::default();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name
+            .push(DnType::OrganizationalUnitName, "TESTBENCH01");
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.not_before = day(-10);
+        p.not_after = day(days);
+        if ca {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        } else {
+            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        }
+        p
+    }
+
+    /// Root (valid `root_days`) → intermediate (valid 400 days) → INSI-AUTO leaf, as DER.
+    fn chain(root_days: i64) -> [CertificateDer<'static>; 3] {
+        let root = CertifiedIssuer::self_signed(
+            params("TEST ROOT", true, root_days),
+            KeyPair::generate().unwrap(),
+        )
+        .unwrap();
+        let inter = CertifiedIssuer::signed_by(
+            params("TEST INTERMEDIATE", true, 400),
+            KeyPair::generate().unwrap(),
+            &root,
+        )
+        .unwrap();
+        let leaf = params("INSI-AUTO", false, 365)
+            .signed_by(&KeyPair::generate().unwrap(), &inter)
+            .unwrap();
+        [leaf.der().clone(), inter.der().clone(), root.der().clone()]
+    }
+
+    fn file(certs: &[CertificateDer<'static>]) -> CertificateFile {
+        let pem: String = certs
+            .iter()
+            .map(|c| {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(c);
+                format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n")
+            })
+            .collect();
+        CertificateFile::parse(pem.as_bytes(), "test", None).unwrap()
+    }
+
+    #[test]
+    fn roles_and_issuers_follow_the_signatures_whatever_the_file_order() {
+        let [leaf, inter, root] = chain(3000);
+        let f = file(&[leaf.clone(), root.clone(), inter.clone()]);
+        let r = inspect(&f, "test", jiff::Timestamp::now()).unwrap();
+        let roles: Vec<_> = r.certificates.iter().map(|c| c.role).collect();
+        assert_eq!(
+            roles,
+            [ChainRole::Leaf, ChainRole::Root, ChainRole::Intermediate]
+        );
+        let by: Vec<_> = r.certificates.iter().map(|c| c.issued_by).collect();
+        assert_eq!(by, [Some(3), None, Some(2)]);
+        // A certificate of another chain is called out.
+        let [_, other, _] = chain(3000);
+        let f = file(&[leaf, inter, root, other]);
+        let r = inspect(&f, "test", jiff::Timestamp::now()).unwrap();
+        assert_eq!(r.certificates[3].role, ChainRole::Unrelated);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("[4]") && w.contains("not part")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn a_chain_certificate_expiring_within_90_days_is_warned_about() {
+        let [leaf, inter, root] = chain(60);
+        let r = inspect(&file(&[leaf, inter, root]), "t", jiff::Timestamp::now()).unwrap();
+        let w = r.warnings.join("\n");
+        assert!(w.contains("root CA [3]") && w.contains("expires in"), "{w}");
+        assert!(!w.contains("intermediate CA [2]"), "{w}");
+        // Seen 100 days later: the root has expired.
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 100);
+        let [leaf, inter, root] = chain(60);
+        let r = inspect(&file(&[leaf, inter, root]), "t", later).unwrap();
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.starts_with("root CA [3]") && w.contains("expired on")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn check_chain_says_whether_the_leaf_reaches_the_ca() {
+        let [leaf, inter, root] = chain(3000);
+        let now = jiff::Timestamp::now();
+        let full = file(&[leaf.clone(), inter.clone()]);
+        let mut r = inspect(&full, "t", now).unwrap();
+        check_chain(&mut r, &full, std::slice::from_ref(&root), "root.pem", now);
+        let check = r.ca_check.as_ref().unwrap();
+        assert!(check.chains, "{check:?}");
+        assert_eq!(check.anchors, ["OU=TESTBENCH01, CN=TEST ROOT"]);
+        // The chain ends at the intermediate, whose issuer the file does not hold.
+        assert_eq!(r.certificates[1].issued_by, None);
+        assert_eq!(r.certificates[1].role, ChainRole::Intermediate);
+
+        // Without the intermediate there is no path.
+        let alone = file(&[leaf]);
+        let mut r = inspect(&alone, "t", now).unwrap();
+        check_chain(&mut r, &alone, &[root], "root.pem", now);
+        let check = r.ca_check.unwrap();
+        assert!(!check.chains);
+        let reason = check.reason.unwrap();
+        assert!(
+            reason.contains("UnknownIssuer") && reason.contains("intermediate"),
+            "{reason}"
+        );
+    }
 }

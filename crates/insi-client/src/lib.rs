@@ -15,7 +15,9 @@
 //!   sent by [`InsiClient::search_vitale`] with the same [`Trace`] and [`Outcome`];
 //! - CPx mode: an [`AssertionProvider`] hands each request a signed PS assertion;
 //!   [`SignedAssertions`] is one over any `xmldsig::Signer` (card or software key);
-//! - [`inspect()`] reports on a certificate file (subject DN, validity, INSI-AUTO/INSI-MANU);
+//! - [`inspect()`] reports on a certificate file (subject DN, validity, INSI-AUTO/INSI-MANU,
+//!   each certificate of its chain as a [`ChainEntry`]); [`check_chain`] says whether its leaf
+//!   chains to a CA bundle;
 //! - errors are [`ClientError`] / [`TransportError`], each with `advice()`, and
 //!   [`fault_advice`] for fault codes.
 //!

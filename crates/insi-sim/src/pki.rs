@@ -212,7 +212,9 @@ impl Validity {
     /// PKI; leaves for [`LEAF_YEARS`], CAs for [`CA_YEARS`].
     fn from_now() -> Result<Validity, PkiError> {
         let date_err = |e: jiff::Error| PkiError::Date(e.to_string());
-        let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
+        let today = jiff::tz::Offset::UTC
+            .to_datetime(jiff::Timestamp::now())
+            .date();
         let start = today.yesterday().map_err(date_err)?;
         let add = |years: i16| -> Result<jiff::civil::Date, PkiError> {
             start
@@ -256,14 +258,9 @@ impl TestPki {
     /// keys, about a second).
     pub fn generate_with(kind: KeyKind) -> Result<TestPki, PkiError> {
         let validity = Validity::from_now()?;
-        let root = Authority::root(
-            ca_params(ROOT_CA_NAME, None, validity),
-            kind.generate()?,
-        )?;
-        let intermediate = root.subordinate(
-            ca_params(CA_NAME, Some(0), validity),
-            kind.generate()?,
-        )?;
+        let root = Authority::root(ca_params(ROOT_CA_NAME, None, validity), kind.generate()?)?;
+        let intermediate =
+            root.subordinate(ca_params(CA_NAME, Some(0), validity), kind.generate()?)?;
 
         let mut server = leaf_params(
             &[(DnType::OrganizationName, ORGANISATION)],
@@ -517,10 +514,16 @@ mod tests {
         );
         assert!(i.ends_with(&format!("CN={CA_NAME}")), "{i}");
         let (s, i) = subject(&pki.intermediate.cert_pem);
-        assert!(s.ends_with(CA_NAME) && i.ends_with(ROOT_CA_NAME), "{s} / {i}");
+        assert!(
+            s.ends_with(CA_NAME) && i.ends_with(ROOT_CA_NAME),
+            "{s} / {i}"
+        );
         let (s, i) = subject(&pki.ca.cert_pem);
         assert_eq!(s, i, "the root is self-signed");
-        assert!(s.contains("NOT FOR PRODUCTION") && !s.contains("IGC-SANTE"), "{s}");
+        assert!(
+            s.contains("NOT FOR PRODUCTION") && !s.contains("IGC-SANTE"),
+            "{s}"
+        );
         assert!(subject(&pki.insi_manu.cert_pem).0.ends_with("CN=INSI-MANU"));
         assert!(subject(&pki.wrong_cn.cert_pem).0.ends_with("CN=INSI-TEST"));
         assert!(subject(&pki.cpx_ps.cert_pem).1.contains(CPX_CA_NAME));
@@ -615,10 +618,10 @@ mod tests {
         let files = pki.write_to(dir.path()).unwrap();
         assert!(files.contains(&"intermediate.pem".to_owned()));
         assert!(files.contains(&"insi-auto.p12".to_owned()));
-        let text = std::fs::read_to_string(dir.path().join("insi-auto.pem")).unwrap();
+        let text = fs::read_to_string(dir.path().join("insi-auto.pem")).unwrap();
         assert!(text.starts_with("# insi-bench TEST PKI - NOT FOR PRODUCTION"));
         assert_eq!(parse(&text).len(), 3);
-        let root = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+        let root = fs::read_to_string(dir.path().join("ca.pem")).unwrap();
         assert_eq!(parse(&root).len(), 1);
     }
 }

@@ -49,7 +49,13 @@ pub fn run(command: CertCommand, json: bool) -> anyhow::Result<ExitCode> {
     let mut report = inspect(&parsed, &what, now)?;
     if let Some(ca) = &ca {
         let anchors = insi_client::cert::read_ca_bundle(ca)?;
-        insi_client::check_chain(&mut report, &parsed, &anchors, &ca.display().to_string(), now);
+        insi_client::check_chain(
+            &mut report,
+            &parsed,
+            &anchors,
+            &ca.display().to_string(),
+            now,
+        );
     }
     let code = match &report.ca_check {
         Some(check) if !check.chains => ExitCode::FAILURE,

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use insi_sim::pki::{KeyKind, PKCS12_PASSWORD, TestPki};
 
-const USAGE: &str = "usage: gen-test-pki [--key rsa|ecdsa] [DIR]   (default: --key rsa testdata/pki)";
+const USAGE: &str =
+    "usage: gen-test-pki [--key rsa|ecdsa] [DIR]   (default: --key rsa testdata/pki)";
 
 fn main() -> ExitCode {
     let mut kind = KeyKind::Rsa;
