@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::chaos::ChaosConfig;
 use crate::inject::Injection;
 use crate::personas::Personas;
-use crate::pki::{Credential, TestPki};
+use crate::pki::{Credential, KeyKind, TestPki};
 use crate::server::{DEFAULT_IDAM, RunningServer, SimConfig, SimError};
 use crate::store::Store;
 use crate::tls::{HostMode, ServerTls};
@@ -39,6 +39,10 @@ pub struct EmbeddedConfig {
     pub body_limit: usize,
     /// Cut-off for a slow TLS handshake, slow request headers and a slow body (10 s).
     pub slow_client_timeout: std::time::Duration,
+    /// Key algorithm of the ephemeral PKI's TLS side: ECDSA by default (fast); RSA for a
+    /// third-party client that reads only RSA (node-forge), with `pki().write_to(dir)` to hand
+    /// it PKCS#12 files (about 2 s more to start, `testdata/pki/README.md`).
+    pub pki_keys: KeyKind,
 }
 
 impl Default for EmbeddedConfig {
@@ -55,6 +59,7 @@ impl Default for EmbeddedConfig {
             injections: Vec::new(),
             body_limit: 64 * 1024,
             slow_client_timeout: std::time::Duration::from_secs(10),
+            pki_keys: KeyKind::Ecdsa,
         }
     }
 }
@@ -69,7 +74,8 @@ pub struct EmbeddedSim {
 
 /// Starts a simulator on 127.0.0.1 (ephemeral ports) with a fresh PKI, on the current runtime.
 pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedSim, SimError> {
-    let pki = tokio::task::spawn_blocking(TestPki::generate)
+    let keys = config.pki_keys;
+    let pki = tokio::task::spawn_blocking(move || TestPki::generate_with(keys))
         .await
         .map_err(|e| SimError::Pki(crate::pki::PkiError::Pkcs12(e.to_string())))??;
     let mut store = Store::in_memory()?;
