@@ -258,9 +258,9 @@ impl TestPki {
     /// keys, about a second).
     pub fn generate_with(kind: KeyKind) -> Result<TestPki, PkiError> {
         let validity = Validity::from_now()?;
-        let root = Authority::root(ca_params(ROOT_CA_NAME, None, validity), kind.generate()?)?;
+        let root = Authority::root(ca_params(ROOT_CA_NAME, None, validity)?, kind.generate()?)?;
         let intermediate =
-            root.subordinate(ca_params(CA_NAME, Some(0), validity), kind.generate()?)?;
+            root.subordinate(ca_params(CA_NAME, Some(0), validity)?, kind.generate()?)?;
 
         let mut server = leaf_params(
             &[(DnType::OrganizationName, ORGANISATION)],
@@ -268,7 +268,7 @@ impl TestPki {
             ExtendedKeyUsagePurpose::ServerAuth,
             kind,
             validity,
-        );
+        )?;
         server.subject_alt_names = vec![
             SanType::DnsName("localhost".try_into()?),
             SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
@@ -276,20 +276,20 @@ impl TestPki {
         let server = intermediate.issue(server, kind.generate()?)?;
 
         let client = |by: &Authority, cn: &str| {
-            by.issue(establishment_params(cn, kind, validity), kind.generate()?)
+            by.issue(establishment_params(cn, kind, validity)?, kind.generate()?)
         };
         let insi_auto = client(&intermediate, "INSI-AUTO")?;
         let insi_manu = client(&intermediate, "INSI-MANU")?;
         let wrong_cn = client(&intermediate, "INSI-TEST")?;
 
         let foreign = Authority::root(
-            ca_params("TEST AC ETRANGERE", None, validity),
+            ca_params("TEST AC ETRANGERE", None, validity)?,
             kind.generate()?,
         )?;
         let foreign_client = client(&foreign, "INSI-AUTO")?;
 
         let cpx = Authority::root(
-            ca_params(CPX_CA_NAME, None, validity),
+            ca_params(CPX_CA_NAME, None, validity)?,
             KeyKind::Rsa.generate()?,
         )?;
         let mut ps = CertificateParams::default();
@@ -418,14 +418,15 @@ fn push_country(dn: &mut DistinguishedName) -> Result<(), rcgen::Error> {
 }
 
 /// `C=FR, O=…, OU=INSI-BENCH TEST, CN=<name>`; `path_len` `None` for a root.
-fn ca_params(name: &str, path_len: Option<u8>, validity: Validity) -> CertificateParams {
+fn ca_params(
+    name: &str,
+    path_len: Option<u8>,
+    validity: Validity,
+) -> Result<CertificateParams, rcgen::Error> {
     let mut params = CertificateParams::default();
     validity.ca(&mut params);
     let mut dn = DistinguishedName::new();
-    // "FR" is always a valid PrintableString.
-    if push_country(&mut dn).is_err() {
-        dn.push(DnType::CountryName, "FR");
-    }
+    push_country(&mut dn)?;
     dn.push(DnType::OrganizationName, ORGANISATION);
     dn.push(DnType::OrganizationalUnitName, CA_UNIT);
     dn.push(DnType::CommonName, name);
@@ -436,12 +437,16 @@ fn ca_params(name: &str, path_len: Option<u8>, validity: Validity) -> Certificat
     });
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.use_authority_key_identifier_extension = path_len.is_some();
-    params
+    Ok(params)
 }
 
 /// The subject of the real establishment certificates: `C=FR, ST=…, O=…, OU=<structure>,
 /// CN=INSI-AUTO` (INSI-PROTOCOL.md §2.5.1).
-fn establishment_params(cn: &str, kind: KeyKind, validity: Validity) -> CertificateParams {
+fn establishment_params(
+    cn: &str,
+    kind: KeyKind,
+    validity: Validity,
+) -> Result<CertificateParams, rcgen::Error> {
     leaf_params(
         &[
             (DnType::StateOrProvinceName, ESTABLISHMENT_STATE),
@@ -461,13 +466,11 @@ fn leaf_params(
     usage: ExtendedKeyUsagePurpose,
     kind: KeyKind,
     validity: Validity,
-) -> CertificateParams {
+) -> Result<CertificateParams, rcgen::Error> {
     let mut params = CertificateParams::default();
     validity.leaf(&mut params);
     let mut dn = DistinguishedName::new();
-    if push_country(&mut dn).is_err() {
-        dn.push(DnType::CountryName, "FR");
-    }
+    push_country(&mut dn)?;
     for (kind, value) in middle {
         dn.push(kind.clone(), *value);
     }
@@ -483,7 +486,7 @@ fn leaf_params(
     };
     params.extended_key_usages = vec![usage];
     params.use_authority_key_identifier_extension = true;
-    params
+    Ok(params)
 }
 
 #[cfg(test)]
