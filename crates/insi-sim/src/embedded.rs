@@ -9,6 +9,7 @@ use insi_soap::ResultatStyle;
 use zeroize::Zeroizing;
 
 use crate::chaos::ChaosConfig;
+use crate::exchange::ExchangeLog;
 use crate::inject::Injection;
 use crate::personas::Personas;
 use crate::pki::{Credential, KeyKind, TestPki};
@@ -43,6 +44,9 @@ pub struct EmbeddedConfig {
     /// third-party client that reads only RSA (node-forge), with `pki().write_to(dir)` to hand
     /// it PKCS#12 files (about 2 s more to start, `testdata/pki/README.md`).
     pub pki_keys: KeyKind,
+    /// How many exchanges [`EmbeddedSim::exchanges`] keeps for late readers (0: none; subscribe
+    /// before sending instead).
+    pub keep_exchanges: usize,
 }
 
 impl Default for EmbeddedConfig {
@@ -60,6 +64,7 @@ impl Default for EmbeddedConfig {
             body_limit: 64 * 1024,
             slow_client_timeout: std::time::Duration::from_secs(10),
             pki_keys: KeyKind::Ecdsa,
+            keep_exchanges: 0,
         }
     }
 }
@@ -117,6 +122,7 @@ pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedSim, SimError> {
     sim.handshake_timeout = config.slow_client_timeout;
     sim.header_timeout = config.slow_client_timeout;
     sim.body_timeout = config.slow_client_timeout;
+    sim.exchanges = ExchangeLog::new(config.keep_exchanges);
     let path = sim.path.clone();
     let server = RunningServer::start(sim, store).await?;
     Ok(EmbeddedSim { server, pki, path })
@@ -160,6 +166,11 @@ impl EmbeddedSim {
 
     pub fn server(&self) -> &RunningServer {
         &self.server
+    }
+
+    /// Every request the simulator judges, with its answer and reason ([`ExchangeLog`]).
+    pub fn exchanges(&self) -> &Arc<ExchangeLog> {
+        self.server.exchanges()
     }
 
     /// Stops the simulator; returns once every connection and task has ended.

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use axum::body::Bytes;
 
+use crate::exchange::Verdict;
+use crate::reason::{Personal, Reason};
 use crate::search::{TraitQuery, query_prenoms};
 
 /// The request header that carries a case id.
@@ -34,6 +36,10 @@ pub struct Injection {
     pub matcher: InjectMatch,
     pub body: Bytes,
     pub status: u16,
+    /// Where the body comes from (the file name), for the exchange's reason.
+    pub source: Option<String>,
+    /// What the body says (a CodeCR or a fault code), read once when the rule is made.
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,15 +67,54 @@ pub fn status_for(body: &[u8]) -> u16 {
     }
 }
 
+/// What a response file says: its CodeCR, its fault code, or `Http(200)` when it is not an
+/// INSi response at all (served as is).
+pub fn verdict_for(body: &[u8]) -> Verdict {
+    match insi_soap::decode_response(body) {
+        Ok(decoded) => match decoded.response {
+            insi_soap::Response::Fault(f) => Verdict::Fault(
+                f.erreur
+                    .map_or_else(|| f.subcode.unwrap_or_else(|| f.code.clone()), |e| e.code),
+            ),
+            insi_soap::Response::Resultat(r) => Verdict::Cr(r.cr.code().to_owned()),
+        },
+        Err(_) => Verdict::Http(200),
+    }
+}
+
 impl Injection {
     /// A rule serving `body`; the status follows the content (Fault → 500, anything else → 200).
     pub fn new(matcher: InjectMatch, body: impl Into<Bytes>) -> Injection {
         let body = body.into();
-        let status = status_for(&body);
+        let verdict = verdict_for(&body);
+        // The same rule as `status_for`, from the one decoding.
+        let status = if matches!(verdict, Verdict::Fault(_)) {
+            500
+        } else {
+            200
+        };
         Injection {
             matcher,
             body,
             status,
+            source: None,
+            verdict,
+        }
+    }
+
+    /// The reason an exchange served by this rule gets: `injected: case 2.08-cas1
+    /// (REP_2.08.xml)`, `injected: TCHITCHI/OLA (REP_CR01.xml)`.
+    pub fn reason(&self) -> Reason {
+        let r = match &self.matcher {
+            InjectMatch::CaseId(id) => Reason::text(format!("injected: case {id}")),
+            InjectMatch::Traits { nom, prenom } => Reason::text("injected: rule ")
+                .personal(Personal::Nom, nom)
+                .push("/")
+                .personal(Personal::Prenom, prenom),
+        };
+        match &self.source {
+            Some(file) => r.push(format!(" ({file})")),
+            None => r,
         }
     }
 
@@ -89,7 +134,12 @@ impl Injection {
             path: label,
             source,
         })?;
-        Ok(Injection::new(matcher, body))
+        let mut rule = Injection::new(matcher, body);
+        rule.source = Some(
+            path.file_name()
+                .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned()),
+        );
+        Ok(rule)
     }
 
     /// Parses a CLI rule, `NOM/PRENOM=FILE` or `case:ID=FILE`, and reads the file.
@@ -149,6 +199,9 @@ mod tests {
         ];
         assert_eq!(rules[0].status, 500);
         assert_eq!(rules[1].status, 200);
+        assert_eq!(rules[0].verdict, Verdict::Fault("desir_1020".into()));
+        assert_eq!(rules[0].reason().to_string(), "injected: case 2.05");
+        assert_eq!(rules[1].reason().redacted(), "injected: rule <nom>/<prénom>");
         let q = |p: &str| TraitQuery {
             nom_naissance: "TCHITCHI".into(),
             prenoms: vec![p.into()],

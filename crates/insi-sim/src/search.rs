@@ -7,6 +7,7 @@
 //! keeps the SQL trivial.
 
 use crate::identity::Identity;
+use crate::reason::{Personal, Reason};
 
 /// A trait search (`RECSANSVITALE`), fields as received.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -124,6 +125,201 @@ pub fn decide_vitale(query: &VitaleQuery, candidates: Vec<Identity>) -> Outcome 
         .filter(|c| eq(&query.rang_naissance, c.rang_naissance.as_deref()))
         .collect();
     Outcome::from_matches(matches)
+}
+
+/// Why a trait search gave `outcome`, phrased for a publisher debugging their client.
+///
+/// `same_nom` are the stored identities with the request's birth name (whatever their other
+/// traits), when the caller looked them up; the explanation then walks the same filters as
+/// [`decide_traits`], in the same order, and names the first one that left nobody (or, for
+/// `02`, what would separate the homonyms). `never_found` are the personas stored nowhere
+/// (`"NOM PRENOMS"`).
+pub fn explain_traits(
+    query: &TraitQuery,
+    outcome: &Outcome,
+    same_nom: Option<&[Identity]>,
+    never_found: &[String],
+) -> Reason {
+    let nom = || Reason::default().personal(Personal::Nom, &query.nom_naissance);
+    let prenoms = query_prenoms(&query.prenoms);
+    match outcome {
+        Outcome::Found(id) => Reason::text("CR 00: ")
+            .personal(Personal::Nom, &id.nom_naissance)
+            .push(" ")
+            .personal_list(Personal::Prenom, prenoms.iter().copied(), " ", 8)
+            .push(" matches one identity (ListePrenom ")
+            .personal(Personal::Prenom, &id.prenoms)
+            .push(match &query.lieu_naissance {
+                Some(_) => ", birthplace given)",
+                None => ")",
+            }),
+        Outcome::Several(n) => explain_several(query, *n, same_nom),
+        Outcome::NotFound => {
+            if prenoms.is_empty() {
+                return Reason::text("CR 01: the request carries no first name (Prenom)");
+            }
+            if never_found
+                .iter()
+                .any(|p| p.strip_prefix(&query.nom_naissance).is_some_and(|r| r.starts_with(' ')))
+            {
+                return Reason::text("CR 01: ")
+                    .append(nom())
+                    .push(" is a persona that is never found: every search gives 01 (CNDA 2.07 cas 2)");
+            }
+            let Some(same_nom) = same_nom else {
+                return Reason::text("CR 01: no identity matches the five traits");
+            };
+            explain_not_found(query, &prenoms, same_nom)
+        }
+    }
+}
+
+fn explain_several(query: &TraitQuery, n: usize, same_nom: Option<&[Identity]>) -> Reason {
+    let head = Reason::text(format!("CR 02: {n} identities match"));
+    if query.lieu_naissance.is_some() {
+        return head.push(" even with the birthplace (COG) given");
+    }
+    let prenoms = query_prenoms(&query.prenoms);
+    let cogs: Vec<&str> = same_nom
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.date_naissance == query.date_naissance && c.sexe == query.sexe)
+        .filter(|c| prenoms_match(&prenoms, c))
+        .filter_map(|c| c.lieu_naissance.as_deref())
+        .collect();
+    let head = if cogs.is_empty() {
+        head
+    } else {
+        head.push(" (born in ")
+            .personal_list(Personal::Lieu, cogs, ", ", 5)
+            .push(")")
+    };
+    head.push("; add the birthplace (COG) to tell them apart (CNDA 2.06)")
+}
+
+fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]) -> Reason {
+    use ins::normalize::{TraitField, validate};
+    let nom = || Reason::default().personal(Personal::Nom, &query.nom_naissance);
+    if same_nom.is_empty() {
+        let r = Reason::text("CR 01: no identity has the birth name ").append(nom());
+        let hint = validate(TraitField::NomNaissance, &query.nom_naissance)
+            .err()
+            .or_else(|| {
+                query
+                    .prenoms
+                    .iter()
+                    .find_map(|p| validate(TraitField::Prenoms, p.trim()).err())
+            });
+        return match hint {
+            // INSi compares normalised upper-case text (INSI-PROTOCOL.md §6.1).
+            Some(e) => r.push(format!(" — the traits are not as INSi requires: {}", e.message())),
+            None => r,
+        };
+    }
+    let dated: Vec<&Identity> = same_nom
+        .iter()
+        .filter(|c| c.date_naissance == query.date_naissance)
+        .collect();
+    if dated.is_empty() {
+        let mut dates: Vec<&str> = same_nom.iter().map(|c| c.date_naissance.as_str()).collect();
+        dates.sort_unstable();
+        dates.dedup();
+        return Reason::text("CR 01: ")
+            .append(nom())
+            .push(" is not born ")
+            .personal(Personal::DateNaissance, &query.date_naissance)
+            .push(" (born ")
+            .personal_list(Personal::DateNaissance, dates, ", ", 3)
+            .push(")");
+    }
+    let sexed: Vec<&Identity> = dated
+        .iter()
+        .copied()
+        .filter(|c| c.sexe == query.sexe)
+        .collect();
+    if sexed.is_empty() {
+        return Reason::text("CR 01: ")
+            .append(nom())
+            .push(" born ")
+            .personal(Personal::DateNaissance, &query.date_naissance)
+            .push(" has sexe ")
+            .personal(Personal::Sexe, &dated[0].sexe)
+            .push(", the request says ")
+            .personal(Personal::Sexe, &query.sexe);
+    }
+    let named: Vec<&Identity> = sexed
+        .iter()
+        .copied()
+        .filter(|c| prenoms_match(prenoms, c))
+        .collect();
+    if named.is_empty() {
+        let mut firsts: Vec<&str> = sexed.iter().filter_map(|c| c.prenom_tokens().next()).collect();
+        firsts.dedup();
+        let plural = if firsts.len() > 1 { "s" } else { "" };
+        let mut r = Reason::text("CR 01: ")
+            .append(nom())
+            .push(format!(" answers 00 only for the first name{plural} "))
+            .personal_list(Personal::Prenom, firsts.iter().copied(), " or ", 4)
+            .push(" (ListePrenom ")
+            .personal_list(Personal::Prenom, sexed.iter().map(|c| c.prenoms.as_str()), " / ", 4)
+            .push("): the first names sent must be its first ones, in order");
+        if let Some(q) = prenoms.first()
+            && firsts.iter().any(|f| f.contains('-') && f.starts_with(q))
+        {
+            r = r.push("; a hyphenated first name is one name");
+        }
+        return r;
+    }
+    if let Some(cog) = &query.lieu_naissance {
+        let born: Vec<&str> = named.iter().filter_map(|c| c.lieu_naissance.as_deref()).collect();
+        return Reason::text("CR 01: ")
+            .append(nom())
+            .push(" was born in ")
+            .personal_list(Personal::Lieu, born, ", ", 3)
+            .push(", not ")
+            .personal(Personal::Lieu, cog)
+            .push(" (LieuNaissance, when sent, must match)");
+    }
+    Reason::text("CR 01: no identity matches the five traits")
+}
+
+/// Why a Vitale search gave `outcome`. `by_matricule` is the outcome of the same search with only
+/// its matricule (`MatriculeIndividu`, else `MatriculeOD`), when the caller ran it: it tells a
+/// wrong matricule from a filter (birth date, name, rang) that left nobody.
+pub fn explain_vitale(query: &VitaleQuery, outcome: &Outcome, by_matricule: Option<&Outcome>) -> Reason {
+    let key = || match (&query.matricule_individu, &query.matricule_od) {
+        (Some(m), _) => Reason::text("MatriculeIndividu ").personal(Personal::Matricule, m),
+        (None, Some(od)) => Reason::text("ouvrant droit (MatriculeOD) ").personal(Personal::Matricule, od),
+        (None, None) => Reason::text("no matricule"),
+    };
+    match outcome {
+        Outcome::Found(id) => Reason::text("CR 00: ")
+            .append(key())
+            .push(" gives ")
+            .personal(Personal::Nom, &id.nom_naissance)
+            .push(" ")
+            .personal(Personal::Prenom, &id.prenoms),
+        Outcome::Several(n) => Reason::text(format!("CR 02: {n} beneficiaries of the "))
+            .append(key())
+            .push(match query.rang_naissance {
+                Some(_) => " match even with RangNaissance",
+                None => " match (twins share the birth date); send RangNaissance",
+            }),
+        Outcome::NotFound => {
+            if query.matricule_individu.is_none() && query.matricule_od.is_none() {
+                return Reason::text(
+                    "CR 01: the request has neither MatriculeIndividu nor MatriculeOD",
+                );
+            }
+            match by_matricule {
+                Some(Outcome::NotFound) => Reason::text("CR 01: no identity has the ").append(key()),
+                Some(_) => Reason::text("CR 01: the ")
+                    .append(key())
+                    .push(" is known, but not with the DateNaissance / NomNaissance / RangNaissance sent"),
+                None => Reason::text("CR 01: no identity matches the ").append(key()),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

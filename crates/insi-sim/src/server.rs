@@ -23,6 +23,7 @@ use tower::ServiceExt;
 use crate::app::{self, AppState, ConnInfo};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::cpx::CpxVerifier;
+use crate::exchange::ExchangeLog;
 use crate::inject::Injection;
 use crate::store::Store;
 use crate::tls::{self, HostMode, ServerTls};
@@ -55,11 +56,15 @@ pub struct SimConfig {
     pub max_connections: usize,
     /// How long open connections get to finish at shutdown.
     pub grace: Duration,
+    /// Where judged requests are published ([`ExchangeLog::new`]`(0)` by default: nothing is
+    /// kept, nothing built until someone subscribes).
+    pub exchanges: Arc<ExchangeLog>,
 }
 
 impl SimConfig {
     /// Defaults: mTLS on 127.0.0.1:8443, `/lps`, IDAM `INSIBENCH001`, live style, 64 KiB body,
-    /// 10 s handshake/header/body timeouts, 4096 connections, no chaos, no injection.
+    /// 10 s handshake/header/body timeouts, 4096 connections, no chaos, no injection, an exchange
+    /// log that keeps nothing.
     pub fn new(tls: ServerTls) -> SimConfig {
         SimConfig {
             listeners: vec![(SocketAddr::from(([127, 0, 0, 1], 8443)), HostMode::Mtls)],
@@ -76,6 +81,7 @@ impl SimConfig {
             body_timeout: Duration::from_secs(10),
             max_connections: 4096,
             grace: Duration::from_secs(5),
+            exchanges: ExchangeLog::new(0),
         }
     }
 }
@@ -138,6 +144,8 @@ impl RunningServer {
             body_limit: config.body_limit,
             body_timeout: config.body_timeout,
             cpx,
+            exchanges: config.exchanges.clone(),
+            path: config.path.clone(),
         });
         let router = app::router(state.clone(), &config.path);
         let (shutdown, _) = watch::channel(false);
@@ -155,6 +163,7 @@ impl RunningServer {
             addrs.push((local, mode));
             let acceptor = Accept {
                 listener,
+                local,
                 tls: tokio_rustls::TlsAcceptor::from(tls_config),
                 mode,
                 router: router.clone(),
@@ -189,6 +198,11 @@ impl RunningServer {
         &self.state.store
     }
 
+    /// Where this server publishes its exchanges (subscribe before sending requests).
+    pub fn exchanges(&self) -> &Arc<ExchangeLog> {
+        &self.state.exchanges
+    }
+
     /// Stops accepting, lets open connections finish (up to the grace period), and returns when
     /// every task has ended.
     pub async fn shutdown(self) {
@@ -201,6 +215,7 @@ impl RunningServer {
 
 struct Accept {
     listener: TcpListener,
+    local: SocketAddr,
     tls: tokio_rustls::TlsAcceptor,
     mode: HostMode,
     router: axum::Router,
@@ -220,7 +235,7 @@ impl Accept {
                 _ = self.shutdown.changed() => break,
                 p = self.limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             };
-            let (tcp, _) = tokio::select! {
+            let (tcp, remote) = tokio::select! {
                 _ = self.shutdown.changed() => break,
                 accepted = self.listener.accept() => match accepted {
                     Ok(a) => a,
@@ -236,6 +251,8 @@ impl Accept {
             let conn = Connection {
                 tls: self.tls.clone(),
                 mode: self.mode,
+                local: self.local,
+                remote,
                 router: self.router.clone(),
                 shutdown: self.shutdown.clone(),
                 handshake_timeout: self.handshake_timeout,
@@ -255,6 +272,8 @@ impl Accept {
 struct Connection {
     tls: tokio_rustls::TlsAcceptor,
     mode: HostMode,
+    local: SocketAddr,
+    remote: SocketAddr,
     router: axum::Router,
     shutdown: watch::Receiver<bool>,
     handshake_timeout: Duration,
@@ -287,6 +306,8 @@ impl Connection {
         let info = ConnInfo {
             mode: self.mode,
             peer,
+            local: self.local,
+            remote: self.remote,
             reset: reset.clone(),
         };
         let svc = self
