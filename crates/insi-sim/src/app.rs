@@ -353,10 +353,9 @@ async fn soap(State(state): State<Arc<AppState>>, request: Request) -> Response 
     if !fate.delay.is_zero() {
         tokio::time::sleep(fate.delay).await;
         if observed {
-            answer.reason = answer.reason.push(format!(
-                " (+ chaos latency {} ms)",
-                fate.delay.as_millis()
-            ));
+            answer.reason = answer
+                .reason
+                .push(format!(" (+ chaos latency {} ms)", fate.delay.as_millis()));
         }
     }
     let response = answer.response();
@@ -405,10 +404,14 @@ async fn read_body(
                     let Ok(data) = frame.into_data() else {
                         continue; // trailers
                     };
+                    let before = size;
                     size = size.saturating_add(data.len());
                     if size <= limit {
                         chunks.push(data);
-                    } else if size > DRAIN_MAX {
+                    } else if before < limit {
+                        chunks.push(data.slice(..limit - before));
+                    }
+                    if size > DRAIN_MAX {
                         return Ok(());
                     }
                 }

@@ -135,10 +135,10 @@ impl Injection {
             source,
         })?;
         let mut rule = Injection::new(matcher, body);
-        rule.source = Some(
-            path.file_name()
-                .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned()),
-        );
+        rule.source = Some(path.file_name().map_or_else(
+            || path.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        ));
         Ok(rule)
     }
 
@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(rules[1].status, 200);
         assert_eq!(rules[0].verdict, Verdict::Fault("desir_1020".into()));
         assert_eq!(rules[0].reason().to_string(), "injected: case 2.05");
-        assert_eq!(rules[1].reason().redacted(), "injected: rule <nom>/<prénom>");
+        assert_eq!(
+            rules[1].reason().redacted(),
+            "injected: rule <nom>/<prénom>"
+        );
         let q = |p: &str| TraitQuery {
             nom_naissance: "TCHITCHI".into(),
             prenoms: vec![p.into()],

@@ -214,7 +214,10 @@ async fn one(State(log): State<Arc<ExchangeLog>>, Path(id): Path<String>) -> Res
         Some(e) => json(&e.to_json()),
         None => (
             StatusCode::NOT_FOUND,
-            format!("exchange {id} is not kept (the inspector keeps the last {})", log.keep()),
+            format!(
+                "exchange {id} is not kept (the inspector keeps the last {})",
+                log.keep()
+            ),
         )
             .into_response(),
     }

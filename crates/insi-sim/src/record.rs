@@ -82,7 +82,6 @@ impl Recorder {
         Ok(Recorder { path, stop, task })
     }
 
-
     /// The file being written.
     pub fn path(&self) -> &Path {
         &self.path
@@ -112,7 +111,9 @@ async fn record(
         serde_json::to_writer(&mut *out, &e.to_json()).map_err(|e| err(e.into()))?;
         // One small write and a flush per exchange: the line is on disk before the next one
         // (a crash loses nothing answered).
-        out.write_all(b"\n").and_then(|()| out.flush()).map_err(err)?;
+        out.write_all(b"\n")
+            .and_then(|()| out.flush())
+            .map_err(err)?;
         lines += 1;
         Ok(())
     };

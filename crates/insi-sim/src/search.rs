@@ -158,13 +158,13 @@ pub fn explain_traits(
             if prenoms.is_empty() {
                 return Reason::text("CR 01: the request carries no first name (Prenom)");
             }
-            if never_found
-                .iter()
-                .any(|p| p.strip_prefix(&query.nom_naissance).is_some_and(|r| r.starts_with(' ')))
-            {
-                return Reason::text("CR 01: ")
-                    .append(nom())
-                    .push(" is a persona that is never found: every search gives 01 (CNDA 2.07 cas 2)");
+            if never_found.iter().any(|p| {
+                p.strip_prefix(&query.nom_naissance)
+                    .is_some_and(|r| r.starts_with(' '))
+            }) {
+                return Reason::text("CR 01: ").append(nom()).push(
+                    " is a persona that is never found: every search gives 01 (CNDA 2.07 cas 2)",
+                );
             }
             let Some(same_nom) = same_nom else {
                 return Reason::text("CR 01: no identity matches the five traits");
@@ -212,7 +212,10 @@ fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]
             });
         return match hint {
             // INSi compares normalised upper-case text (INSI-PROTOCOL.md §6.1).
-            Some(e) => r.push(format!(" — the traits are not as INSi requires: {}", e.message())),
+            Some(e) => r.push(format!(
+                " — the traits are not as INSi requires: {}",
+                e.message()
+            )),
             None => r,
         };
     }
@@ -253,7 +256,10 @@ fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]
         .filter(|c| prenoms_match(prenoms, c))
         .collect();
     if named.is_empty() {
-        let mut firsts: Vec<&str> = sexed.iter().filter_map(|c| c.prenom_tokens().next()).collect();
+        let mut firsts: Vec<&str> = sexed
+            .iter()
+            .filter_map(|c| c.prenom_tokens().next())
+            .collect();
         firsts.dedup();
         let plural = if firsts.len() > 1 { "s" } else { "" };
         let mut r = Reason::text("CR 01: ")
@@ -261,7 +267,12 @@ fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]
             .push(format!(" answers 00 only for the first name{plural} "))
             .personal_list(Personal::Prenom, firsts.iter().copied(), " or ", 4)
             .push(" (ListePrenom ")
-            .personal_list(Personal::Prenom, sexed.iter().map(|c| c.prenoms.as_str()), " / ", 4)
+            .personal_list(
+                Personal::Prenom,
+                sexed.iter().map(|c| c.prenoms.as_str()),
+                " / ",
+                4,
+            )
             .push("): the first names sent must be its first ones, in order");
         if let Some(q) = prenoms.first()
             && firsts.iter().any(|f| f.contains('-') && f.starts_with(q))
@@ -271,7 +282,10 @@ fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]
         return r;
     }
     if let Some(cog) = &query.lieu_naissance {
-        let born: Vec<&str> = named.iter().filter_map(|c| c.lieu_naissance.as_deref()).collect();
+        let born: Vec<&str> = named
+            .iter()
+            .filter_map(|c| c.lieu_naissance.as_deref())
+            .collect();
         return Reason::text("CR 01: ")
             .append(nom())
             .push(" was born in ")
@@ -286,10 +300,16 @@ fn explain_not_found(query: &TraitQuery, prenoms: &[&str], same_nom: &[Identity]
 /// Why a Vitale search gave `outcome`. `by_matricule` is the outcome of the same search with only
 /// its matricule (`MatriculeIndividu`, else `MatriculeOD`), when the caller ran it: it tells a
 /// wrong matricule from a filter (birth date, name, rang) that left nobody.
-pub fn explain_vitale(query: &VitaleQuery, outcome: &Outcome, by_matricule: Option<&Outcome>) -> Reason {
+pub fn explain_vitale(
+    query: &VitaleQuery,
+    outcome: &Outcome,
+    by_matricule: Option<&Outcome>,
+) -> Reason {
     let key = || match (&query.matricule_individu, &query.matricule_od) {
         (Some(m), _) => Reason::text("MatriculeIndividu ").personal(Personal::Matricule, m),
-        (None, Some(od)) => Reason::text("ouvrant droit (MatriculeOD) ").personal(Personal::Matricule, od),
+        (None, Some(od)) => {
+            Reason::text("ouvrant droit (MatriculeOD) ").personal(Personal::Matricule, od)
+        }
         (None, None) => Reason::text("no matricule"),
     };
     match outcome {
@@ -301,9 +321,12 @@ pub fn explain_vitale(query: &VitaleQuery, outcome: &Outcome, by_matricule: Opti
             .personal(Personal::Prenom, &id.prenoms),
         Outcome::Several(n) => Reason::text(format!("CR 02: {n} beneficiaries of the "))
             .append(key())
-            .push(match query.rang_naissance {
-                Some(_) => " match even with RangNaissance",
-                None => " match (twins share the birth date); send RangNaissance",
+            .push(match (&query.date_naissance, &query.rang_naissance) {
+                (_, Some(_)) => " match even with RangNaissance",
+                (None, None) => {
+                    " match; send DateNaissance (and RangNaissance for twins) to pick one"
+                }
+                (Some(_), None) => " match (twins share the birth date); send RangNaissance",
             }),
         Outcome::NotFound => {
             if query.matricule_individu.is_none() && query.matricule_od.is_none() {
@@ -312,10 +335,12 @@ pub fn explain_vitale(query: &VitaleQuery, outcome: &Outcome, by_matricule: Opti
                 );
             }
             match by_matricule {
-                Some(Outcome::NotFound) => Reason::text("CR 01: no identity has the ").append(key()),
-                Some(_) => Reason::text("CR 01: the ")
-                    .append(key())
-                    .push(" is known, but not with the DateNaissance / NomNaissance / RangNaissance sent"),
+                Some(Outcome::NotFound) => {
+                    Reason::text("CR 01: no identity has the ").append(key())
+                }
+                Some(_) => Reason::text("CR 01: the ").append(key()).push(
+                    " is known, but not with the DateNaissance / NomNaissance / RangNaissance sent",
+                ),
                 None => Reason::text("CR 01: no identity matches the ").append(key()),
             }
         }
