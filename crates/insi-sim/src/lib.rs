@@ -11,12 +11,17 @@
 //!   files);
 //! - [`pki::TestPki`]: the fake PKI, in memory or in `testdata/pki/`;
 //! - [`embedded::start`]: all of the above in-process on an ephemeral port, for tests, the runner
-//!   and the load mode.
+//!   and the load mode;
+//! - [`exchange::ExchangeLog`] of [`exchange::Exchange`]s: every judged request with its raw
+//!   bytes, verdict and [`reason::Reason`] (why the simulator answered that), for
+//!   [`record::Recorder`] (`--record`), [`inspect::Inspector`] (`--inspect`) and conformance
+//!   judges; nothing is built while nobody reads it.
 //!
 //! Data flows: bytes → `insi_soap::decode_request` → host authentication → IDAM allow-list →
 //! injection / chaos / persona faults → [`search::TraitQuery`] or [`search::VitaleQuery`] →
 //! [`store::Store`] → [`search::Outcome`] → `insi_soap::Resultat` → bytes (HTTP 200), or an
-//! `insi_soap::Fault` (HTTP 500).
+//! `insi_soap::Fault` (HTTP 500). Each step that answers writes its reason there and then
+//! ([`app::Answer`]); the handler publishes request, answer and reason as an exchange.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), insi_sim::server::SimError> {

@@ -12,10 +12,11 @@ use crate::output::outln;
 #[command(group(clap::ArgGroup::new("field").required(true)))]
 pub struct Args {
     /// A nom de naissance (a double hyphen `--` is allowed).
-    #[arg(long, group = "field", value_name = "TEXT")]
+    // Values starting with `-` (`--nom -DUPONT`) are values, for the validator to judge.
+    #[arg(long, group = "field", value_name = "TEXT", allow_hyphen_values = true)]
     nom: Option<String>,
     /// One or several prénoms separated by spaces.
-    #[arg(long, group = "field", value_name = "TEXT")]
+    #[arg(long, group = "field", value_name = "TEXT", allow_hyphen_values = true)]
     prenoms: Option<String>,
 }
 

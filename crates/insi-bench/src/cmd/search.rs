@@ -73,22 +73,23 @@ fn vitale_search(args: &VitaleArgs) -> anyhow::Result<insi_client::VitaleSearch>
 }
 
 /// The traits of a search, as typed (normalised and validated before anything is sent).
+/// Every flag takes a value starting with `-` (`--nom -DUPONT`) as a value, for the validator.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TraitsInput {
     /// Nom de naissance.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub nom: String,
     /// Prénoms, space-separated, in civil-status order ("OLA CATARINA BELLA").
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub prenoms: String,
     /// M or F.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub sexe: String,
     /// Date de naissance, YYYY-MM-DD.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub naissance: String,
     /// Lieu de naissance (COG: 63220, 2B020, 99132 abroad).
-    #[arg(long, value_name = "COG")]
+    #[arg(long, value_name = "COG", allow_hyphen_values = true)]
     pub lieu: Option<String>,
 }
 

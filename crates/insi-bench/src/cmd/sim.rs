@@ -3,6 +3,11 @@
 //! Defaults: mTLS host on 127.0.0.1:8443, the test PKI of `testdata/pki`, the personas of
 //! `testdata/personas.toml`, IDAM `INSIBENCH001`. Prints the URL and a ready-to-paste `curl`
 //! example, then serves until Ctrl-C (or SIGTERM) and shuts down cleanly.
+//!
+//! Every exchange is logged on stderr through `tracing` (one line: time, host, operation, status,
+//! CR/fault, reason, duration; personal data redacted unless `--log-personal-data`; `RUST_LOG`
+//! filters, `--log-format json`), written to `--record DIR` as JSON lines, and listed by the
+//! `--inspect` page (`insi_sim::exchange`, `insi_sim::record`, `insi_sim::inspect`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,8 +18,11 @@ use std::time::Instant;
 use crate::output::outln;
 use anyhow::Context;
 use insi_sim::chaos::{Chaos, ChaosConfig, Latency};
+use insi_sim::exchange::{Exchange, ExchangeLog};
 use insi_sim::inject::Injection;
+use insi_sim::inspect::Inspector;
 use insi_sim::personas::Personas;
+use insi_sim::record::Recorder;
 use insi_sim::server::{DEFAULT_IDAM, RunningServer, SimConfig};
 use insi_sim::store::Store;
 use insi_sim::tls::{HostMode, ServerTls};
@@ -102,6 +110,36 @@ pub struct ServeArgs {
     /// Largest request body in bytes (413 beyond).
     #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
     body_limit: usize,
+    /// Show names, prénoms, birth dates and NIR in the log lines (redacted by default).
+    #[arg(long)]
+    log_personal_data: bool,
+    /// Log lines as text or as JSON objects (stderr; RUST_LOG filters, default `info`).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    log_format: LogFormat,
+    /// Write every exchange (request, response, certificate, reason, timing) as JSON lines to a
+    /// new file in DIR. The file holds personal data.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Serve the request inspector page on ADDR (loopback only; personal data shown).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = DEFAULT_INSPECT
+    )]
+    inspect: Option<SocketAddr>,
+}
+
+/// Where `--inspect` without a value serves the page.
+const DEFAULT_INSPECT: &str = "127.0.0.1:8445";
+
+/// How many exchanges the inspector page can show (the ring buffer of the exchange log).
+const INSPECT_KEEP: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +151,10 @@ struct Banner {
     never_found: Vec<String>,
     store_ready_ms: u128,
     curl: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inspect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<String>,
 }
 
 pub fn run(command: SimCommand, json: bool) -> anyhow::Result<ExitCode> {
@@ -179,6 +221,20 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
     for rule in &args.injections {
         config.injections.push(Injection::parse_rule(rule)?);
     }
+    if let Some(addr) = args.inspect
+        && !addr.ip().is_loopback()
+    {
+        anyhow::bail!(
+            "--inspect {addr}: the inspector shows personal data unredacted and listens on \
+             loopback only (127.0.0.1:PORT or [::1]:PORT)"
+        );
+    }
+    config.exchanges = ExchangeLog::new(if args.inspect.is_some() {
+        INSPECT_KEEP
+    } else {
+        0
+    });
+    init_logging(args.log_format);
 
     let mut store = match &args.db {
         Some(path) => Store::open(path)?,
@@ -216,6 +272,24 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        // Subscribed before the first connection can arrive: no exchange is missed.
+        let logger = tokio::spawn(log_exchanges(
+            config.exchanges.subscribe_lossless(),
+            args.log_personal_data,
+            args.log_format,
+        ));
+        let recorder = match &args.record {
+            Some(dir) => Some(Recorder::start(dir, &config.exchanges)?),
+            None => None,
+        };
+        let inspector = match args.inspect {
+            Some(addr) => Some(
+                Inspector::start(addr, config.exchanges.clone())
+                    .await
+                    .with_context(|| format!("cannot serve the inspector on {addr}"))?,
+            ),
+            None => None,
+        };
         let server = RunningServer::start(config.clone(), store.clone()).await?;
         let urls: Vec<(String, &'static str)> = server
             .addrs()
@@ -238,6 +312,8 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
             never_found: personas.never_found.clone(),
             store_ready_ms: store_ready.as_millis(),
             curl,
+            inspect: inspector.as_ref().map(|i| format!("http://{}/", i.addr())),
+            record: recorder.as_ref().map(|r| r.path().display().to_string()),
         };
         print_banner(&banner, json)?;
         wait_for_signal().await;
@@ -245,9 +321,64 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
             eprintln!("insi-bench sim: shutting down");
         }
         server.shutdown().await;
+        if let Some(inspector) = inspector {
+            inspector.shutdown().await;
+        }
+        if let Some(recorder) = recorder {
+            let path = recorder.path().display().to_string();
+            let lines = recorder.finish().await?;
+            if !json {
+                eprintln!("insi-bench sim: {lines} exchange(s) recorded in {path}");
+            }
+        }
+        logger.abort();
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `tracing` subscriber on stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    // Fails only when a subscriber is already set (then that one logs).
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// One `info` event per exchange, target `insi_bench::exchange`; personal data in the reason is
+/// redacted unless asked for.
+async fn log_exchanges(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Arc<Exchange>>,
+    personal_data: bool,
+    format: LogFormat,
+) {
+    while let Some(e) = rx.recv().await {
+        match format {
+            LogFormat::Text => {
+                tracing::info!(target: "insi_bench::exchange", "{}", e.summary(personal_data));
+            }
+            LogFormat::Json => tracing::info!(
+                target: "insi_bench::exchange",
+                id = e.id,
+                host = e.host.as_str(),
+                operation = e.operation.map(|o| o.name()),
+                status = e.status,
+                verdict = %e.verdict.label(),
+                reason = %e.reason.render(personal_data),
+                duration_ms = e.duration.as_secs_f64() * 1000.0,
+                client_cn = e.client_cn.as_deref(),
+                http = e.http_version,
+                "exchange"
+            ),
+        }
+    }
 }
 
 fn print_banner(b: &Banner, json: bool) -> anyhow::Result<()> {
@@ -271,6 +402,12 @@ fn print_banner(b: &Banner, json: bool) -> anyhow::Result<()> {
         },
         b.store_ready_ms
     )?;
+    if let Some(url) = &b.inspect {
+        outln!("  inspector: {url} (shows personal data)")?;
+    }
+    if let Some(path) = &b.record {
+        outln!("  recording to {path} (holds personal data)")?;
+    }
     if !b.curl.is_empty() {
         outln!("\nTry it:\n{}\n", b.curl)?;
     }

@@ -19,13 +19,13 @@ use crate::output::outln;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The stored matricule (13 characters; may carry its key).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub matricule: String,
     /// The stored key, when not written after the matricule.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cle: Option<String>,
     /// The stored OID (1.2.250.1.213.1.4.8 for an INS-NIR).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub oid: String,
     #[command(flatten)]
     pub traits: TraitsInput,
