@@ -60,13 +60,27 @@ async fn cpx_host_requires_a_valid_ps_assertion() {
     let signer = RsaSoftwareSigner::from_pem(&ps.key_pem, &ps.cert_pem).unwrap();
     let now = jiff::Timestamp::now();
 
+    let mut exchanges = sim.exchanges().subscribe_lossless();
+
     // A good assertion, no client certificate: 00.
     let good = assertion(&ps.cert_pem, now).sign(&signer).unwrap();
     assert_eq!(cr(&ask(&sim, request(Some(good.clone()))).await), "00");
+    // The exchange names the PS the assertion authenticated.
+    let e = exchanges.recv().await.unwrap();
+    assert_eq!(e.host, insi_sim::tls::HostMode::Cpx);
+    assert_eq!(e.ps_name_id.as_deref(), Some(insi_sim::pki::PS_ID));
+    assert!(e.client_subject.is_empty(), "{}", e.client_subject);
 
     let refused = Answer::Fault("insisim_assertion".into());
     // No assertion.
     assert_eq!(ask(&sim, request(None)).await, refused);
+    let e = exchanges.recv().await.unwrap();
+    assert_eq!(
+        e.reason.to_string(),
+        "insisim_assertion: no saml:Assertion in wsse:Security (the CPx host requires one)"
+    );
+    assert_eq!(e.ps_name_id, None);
+    drop(exchanges);
     // Tampered after signing.
     let tampered = RawAssertion::new(good.xml.replace("991130972", "991130973"));
     assert_eq!(ask(&sim, request(Some(tampered))).await, refused);

@@ -369,3 +369,51 @@ async fn nothing_is_built_when_nobody_listens() {
     assert!(sim.exchanges().recent().is_empty());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_resets_and_latency_are_explained() {
+    let body = || traits_request("ADRUN", "ZOE", "F", "1975-12-31", None);
+    let reset = sim(EmbeddedConfig {
+        chaos: ChaosConfig {
+            reset: 1.0,
+            ..ChaosConfig::default()
+        },
+        ..EmbeddedConfig::default()
+    })
+    .await;
+    let mut rx = reset.exchanges().subscribe_lossless();
+    let c = client(reset.ca_pem(), Some(reset.client()));
+    assert!(post(&c, &reset.url().unwrap(), body(), &[]).await.is_err());
+    let e = next(&mut rx).await;
+    assert_eq!((e.verdict.clone(), e.status), (Verdict::Reset, None));
+    assert!(e.response.is_empty());
+    assert!(
+        e.reason.to_string().starts_with(
+            "chaos: connection reset drawn (reset rate 1); the answer would have been: CR 00: "
+        ),
+        "{}",
+        e.reason
+    );
+    reset.shutdown().await;
+
+    let slow = sim(EmbeddedConfig {
+        chaos: ChaosConfig {
+            latency: insi_sim::chaos::Latency::Fixed(std::time::Duration::from_millis(30)),
+            ..ChaosConfig::default()
+        },
+        ..EmbeddedConfig::default()
+    })
+    .await;
+    let mut rx = slow.exchanges().subscribe_lossless();
+    let c = client(slow.ca_pem(), Some(slow.client()));
+    post(&c, &slow.url().unwrap(), body(), &[]).await.unwrap();
+    let e = next(&mut rx).await;
+    assert!(
+        e.reason.to_string().ends_with(" (+ chaos latency 30 ms)"),
+        "{}",
+        e.reason
+    );
+    // The duration covers the delay the client waited.
+    assert!(e.duration >= std::time::Duration::from_millis(30));
+    slow.shutdown().await;
+}
