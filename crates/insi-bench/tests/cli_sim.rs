@@ -233,12 +233,24 @@ fn serve_both_hosts_cpx_demands_an_assertion() {
 
 /// Starts `sim serve` with stderr (the log) going to a file.
 fn start_logged(extra: &[&str], log: &Path) -> (Server, serde_json::Value) {
+    start_logged_with(extra, log, None)
+}
+
+fn start_logged_with(
+    extra: &[&str],
+    log: &Path,
+    rust_log: Option<&str>,
+) -> (Server, serde_json::Value) {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_insi-bench"));
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    command.env_remove("RUST_LOG");
+    if let Some(filter) = rust_log {
+        command.env("RUST_LOG", filter);
+    }
+    let mut child = command
         .current_dir(workspace())
         .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
         .args(extra)
-        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
@@ -487,4 +499,17 @@ fn serve_logs_json_with_personal_data_when_asked() {
         "{v}"
     );
     stop(server);
+}
+
+#[test]
+fn rust_log_warn_turns_the_exchange_lines_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let (server, banner) = start_logged_with(&[], &log, Some("warn"));
+    let url = banner["urls"][0][0].as_str().unwrap().to_owned();
+    post_mtls(&url, &request_for(&banner, "ADRUN", "ZOE", "1975-12-31"));
+    // After a clean stop every line the process wrote is in the file.
+    stop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("insi_bench::exchange"), "{text}");
 }

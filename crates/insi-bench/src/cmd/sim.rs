@@ -272,12 +272,17 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        // Subscribed before the first connection can arrive: no exchange is missed.
-        let logger = tokio::spawn(log_exchanges(
-            config.exchanges.subscribe_lossless(),
-            args.log_personal_data,
-            args.log_format,
-        ));
+        // Subscribed before the first connection can arrive: no exchange is missed. With the
+        // lines filtered out (RUST_LOG=warn, e.g. for a load run) nobody subscribes, and the
+        // server builds no exchange at all.
+        let logged = tracing::enabled!(target: "insi_bench::exchange", tracing::Level::INFO);
+        let logger = logged.then(|| {
+            tokio::spawn(log_exchanges(
+                config.exchanges.subscribe_lossless(),
+                args.log_personal_data,
+                args.log_format,
+            ))
+        });
         let recorder = match &args.record {
             Some(dir) => Some(Recorder::start(dir, &config.exchanges)?),
             None => None,
@@ -331,7 +336,9 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
                 eprintln!("insi-bench sim: {lines} exchange(s) recorded in {path}");
             }
         }
-        logger.abort();
+        if let Some(logger) = logger {
+            logger.abort();
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
