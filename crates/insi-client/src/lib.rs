@@ -87,7 +87,7 @@ pub use retry::{RETRYABLE_FAULT, RetryPolicy, is_retryable_fault};
 pub use strategy::{Answer, Query, QueryKind, SearchPlan, Step, Strategy};
 pub use trace::{Attempt, AttemptOutcome, Trace};
 pub use transport::{
-    HttpRequest, HttpResponse, HttpTransport, MAX_RESPONSE_BYTES, TlsSetup, Transport,
+    HttpRequest, HttpResponse, HttpTransport, MAX_RESPONSE_BYTES, PoolOptions, TlsSetup, Transport,
 };
 pub use verify::{Difference, ServiceIdentity, StoredIns, Verdict, compare};
 pub use vitale::{VitaleInputError, VitaleSearch};

@@ -54,6 +54,25 @@ pub struct TlsSetup {
     pub identity: Option<ClientIdentity>,
 }
 
+/// Connection pool settings of an [`HttpTransport`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Idle keep-alive connections kept per host: at least the number of concurrent callers,
+    /// or the extra ones are closed after each exchange and reopened (a full TLS handshake).
+    pub max_idle_per_host: usize,
+    /// Offer HTTP/2 by ALPN (one multiplexed connection) instead of HTTP/1.1 only.
+    pub http2: bool,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_idle_per_host: 64,
+            http2: false,
+        }
+    }
+}
+
 /// The real transport.
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
@@ -63,6 +82,16 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// Builds the client. `call_timeout` bounds one exchange; connecting gets half of it.
     pub fn new(tls: TlsSetup, call_timeout: Duration) -> Result<HttpTransport, ClientError> {
+        Self::with_pool(tls, call_timeout, PoolOptions::default())
+    }
+
+    /// [`HttpTransport::new`] with pool settings (the load mode sizes the pool to its
+    /// concurrency, RUST-STACK.md §6).
+    pub fn with_pool(
+        tls: TlsSetup,
+        call_timeout: Duration,
+        pool: PoolOptions,
+    ) -> Result<HttpTransport, ClientError> {
         let setup = |text: String| ClientError::Setup(text);
         if tls.ca.is_empty() {
             return Err(setup(
@@ -76,11 +105,13 @@ impl HttpTransport {
                     .map_err(|e| setup(format!("CA bundle: unusable certificate: {e}")))?,
             );
         }
-        let mut builder = reqwest::Client::builder()
-            .tls_certs_only(roots)
-            .http1_only()
+        let mut builder = reqwest::Client::builder().tls_certs_only(roots);
+        if !pool.http2 {
+            builder = builder.http1_only();
+        }
+        builder = builder
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(pool.max_idle_per_host)
             .tcp_nodelay(true)
             // Connecting (TCP + TLS handshake) gets half of the call's time, so that a
             // silent host is reported as a connect-phase timeout, not a slow answer.
