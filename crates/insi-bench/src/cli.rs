@@ -29,6 +29,10 @@ pub enum Command {
     History(cmd::history::HistoryArgs),
     /// Compare two runs (ids, last, previous, or result files): exit 1 on a regression.
     Compare(cmd::history::CompareArgs),
+    /// Load an INSi endpoint (embedded simulator by default): throughput, latency, every answer checked.
+    Load(cmd::load::Args),
+    /// Merge load results of several processes or machines.
+    Merge(cmd::merge::Args),
     /// Search an INS (embedded simulator by default, or qualification/production).
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),

@@ -11,6 +11,8 @@ pub mod config;
 pub mod connect;
 pub mod decode;
 pub mod history;
+pub mod load;
+pub mod merge;
 pub mod nir;
 pub mod normalize;
 pub mod package;
@@ -33,6 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args, cli.json),
         Command::History(args) => history::list(&args, cli.json),
         Command::Compare(args) => history::run_compare(&args, cli.json),
+        Command::Load(args) => load::run(&args, cli.json),
+        Command::Merge(args) => merge::run(&args, cli.json),
         Command::Card(command) => card::run(command, cli.json),
     }
 }
