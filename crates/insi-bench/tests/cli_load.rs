@@ -208,3 +208,31 @@ fn three_processes_on_one_simulator_merge_exactly() {
     let slices: Vec<&str> = merged.sources.iter().map(|s| s.slice.as_str()).collect();
     assert_eq!(slices, ["0/3", "1/3", "2/3"]);
 }
+
+#[test]
+fn the_shell_recipe_runs_three_processes_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .current_dir(workspace())
+        .arg("deploy/local/load-n.sh")
+        .env("INSI_BENCH", env!("CARGO_BIN_EXE_insi-bench"))
+        .env("N", "3")
+        .env("REQUESTS", "60")
+        .env("POPULATION", "3000")
+        .env("CONCURRENCY", "2")
+        .env("OUT", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = LoadReport::read(&dir.path().join("merged.json")).unwrap();
+    assert_eq!(merged.requests, 180);
+    assert_eq!(merged.ok, 180);
+    assert_eq!(merged.sources.len(), 3);
+    assert!(dir.path().join("merged.html").is_file());
+    assert!(dir.path().join("merged.hlog").is_file());
+}

@@ -424,6 +424,41 @@ pub(crate) mod tests {
         assert_eq!(again.sources.len(), 2);
     }
 
+    /// The documented schema (docs/load-result.schema.json) and what we write name the same
+    /// fields: a field added on one side only fails here.
+    #[test]
+    fn schema_names_every_field_written() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/load-result.schema.json")).unwrap();
+        let keys = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let mut r = report(0, &[5], 1);
+        r.sources.push(Source {
+            file: "a.json".into(),
+            label: None,
+            slice: "0/1".into(),
+            started: r.started,
+            requests: 2,
+            ok: 1,
+        });
+        let written = serde_json::to_value(&r).unwrap();
+        assert_eq!(keys(&written), keys(&schema["properties"]));
+        let config = &schema["$defs"]["config"];
+        let mut cfg = written["config"].clone();
+        cfg["sim_fault_rate"] = "x".into();
+        cfg["sim_latency"] = "y".into();
+        assert_eq!(keys(&cfg), keys(&config["properties"]));
+        let required = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+            v["required"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(keys(&written["config"]), required(config));
+        let interval = &schema["properties"]["intervals"]["items"];
+        assert_eq!(keys(&written["intervals"][0]), keys(&interval["properties"]));
+        assert_eq!(keys(&written["latency_ms"]), required(&schema["$defs"]["percentiles"]));
+        assert_eq!(keys(&written["sources"][0]), required(&schema["properties"]["sources"]["items"]));
+    }
+
     #[test]
     fn reads_back_what_it_writes_and_refuses_newer_formats() {
         let dir = tempfile::tempdir().unwrap();
