@@ -91,9 +91,11 @@ fn line_chart(
         y += y_step;
     }
     for (x, label) in x_ticks {
+        // The last label would run past the right edge: end it at its tick.
+        let anchor = if px(*x) > W - RIGHT - 30.0 { "end" } else { "middle" };
         let _ = write!(
             s,
-            r##"<line x1="{xx:.1}" x2="{xx:.1}" y1="{y1}" y2="{y2}" class="grid"/><text x="{xx:.1}" y="{ty}" class="tick" text-anchor="middle">{l}</text>"##,
+            r##"<line x1="{xx:.1}" x2="{xx:.1}" y1="{y1}" y2="{y2}" class="grid"/><text x="{xx:.1}" y="{ty}" class="tick" text-anchor="{anchor}">{l}</text>"##,
             xx = px(*x),
             y1 = TOP,
             y2 = H - BOTTOM,

@@ -26,18 +26,22 @@ pub fn table(r: &LoadReport) -> String {
             .map(|l| format!(" [{l}]"))
             .unwrap_or_default()
     );
+    let auth = match c.auth {
+        crate::config::Auth::Mtls => "mTLS",
+        crate::config::Auth::Cpx => "CPx",
+    };
     let _ = writeln!(
         s,
-        "  {} workers, {}, {}, {:?}{}, mix {}, population {} (seed {}), slice {}",
+        "  {} workers, {}, {}, {auth}, {}",
         c.concurrency,
         model,
         stop,
-        c.auth,
-        if c.http2 { ", HTTP/2" } else { ", HTTP/1.1" },
-        c.mix,
-        c.population,
-        c.seed,
-        c.slice
+        if c.http2 { "HTTP/2" } else { "HTTP/1.1 keep-alive" },
+    );
+    let _ = writeln!(
+        s,
+        "  mix {}, population {} (seed {}), draws seed {}, slice {}",
+        c.mix, c.population, c.seed, c.draw_seed, c.slice
     );
     if !r.sources.is_empty() {
         let _ = writeln!(s, "  merged from {} runs", r.sources.len());
