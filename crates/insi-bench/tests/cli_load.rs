@@ -77,7 +77,14 @@ fn load_checks_every_answer_of_the_embedded_simulator() {
         dir.path().join("r.hlog"),
     );
     let out = bin()
-        .args(["--json", "load", "--requests", "400", "--population", "5000"])
+        .args([
+            "--json",
+            "load",
+            "--requests",
+            "400",
+            "--population",
+            "5000",
+        ])
         .args(["--concurrency", "4", "--label", "test run"])
         .arg("--json-report")
         .arg(&json)
@@ -117,7 +124,14 @@ fn load_checks_every_answer_of_the_embedded_simulator() {
 #[test]
 fn chaos_faults_are_counted_by_code_not_as_wrong_answers() {
     let out = bin()
-        .args(["--json", "load", "--requests", "300", "--population", "3000"])
+        .args([
+            "--json",
+            "load",
+            "--requests",
+            "300",
+            "--population",
+            "3000",
+        ])
         .args(["--concurrency", "4", "--mix", "traits=1"])
         .args(["--sim-fault-rate", "desir_1020=0.3"])
         .output()
@@ -154,7 +168,9 @@ fn another_population_gives_wrong_answers_and_exit_1() {
 fn three_processes_on_one_simulator_merge_exactly() {
     let (_server, url) = serve(3_000, 4);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("w{i}.json"))).collect();
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("w{i}.json")))
+        .collect();
     let children: Vec<Child> = files
         .iter()
         .enumerate()
@@ -181,16 +197,26 @@ fn three_processes_on_one_simulator_merge_exactly() {
         .arg(&merged_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("merged from 3 runs"));
 
     let parts: Vec<LoadReport> = files.iter().map(|f| LoadReport::read(f).unwrap()).collect();
     let merged = LoadReport::read(&merged_path).unwrap();
     assert_eq!(merged.requests, 450);
-    assert_eq!(merged.requests, parts.iter().map(|p| p.requests).sum::<u64>());
+    assert_eq!(
+        merged.requests,
+        parts.iter().map(|p| p.requests).sum::<u64>()
+    );
     assert_eq!(merged.calls, parts.iter().map(|p| p.calls).sum::<u64>());
     for (class, n) in &merged.classes {
-        let sum: u64 = parts.iter().map(|p| p.classes.get(class).copied().unwrap_or(0)).sum();
+        let sum: u64 = parts
+            .iter()
+            .map(|p| p.classes.get(class).copied().unwrap_or(0))
+            .sum();
         assert_eq!(*n, sum, "{class}");
     }
     assert_eq!(merged.wrong_answers(), 0);
@@ -235,4 +261,17 @@ fn the_shell_recipe_runs_three_processes_and_merges() {
     assert_eq!(merged.sources.len(), 3);
     assert!(dir.path().join("merged.html").is_file());
     assert!(dir.path().join("merged.hlog").is_file());
+}
+
+#[test]
+fn cpx_mode_signs_assertions_and_every_answer_is_right() {
+    let out = bin()
+        .args(["--json", "load", "--auth", "cpx", "--requests", "60"])
+        .args(["--population", "3000", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    assert!(out.status.success(), "{r}");
+    assert_eq!(r["config"]["auth"], "cpx");
+    assert_eq!(r["classes"]["ok"], 60, "{}", r["classes"]);
 }

@@ -92,7 +92,11 @@ fn line_chart(
     }
     for (x, label) in x_ticks {
         // The last label would run past the right edge: end it at its tick.
-        let anchor = if px(*x) > W - RIGHT - 30.0 { "end" } else { "middle" };
+        let anchor = if px(*x) > W - RIGHT - 30.0 {
+            "end"
+        } else {
+            "middle"
+        };
         let _ = write!(
             s,
             r##"<line x1="{xx:.1}" x2="{xx:.1}" y1="{y1}" y2="{y2}" class="grid"/><text x="{xx:.1}" y="{ty}" class="tick" text-anchor="{anchor}">{l}</text>"##,
@@ -283,9 +287,7 @@ pub fn page(r: &LoadReport) -> Result<String, ReportError> {
         r#"<p class="ok">No wrong answer: every answer was decoded and matched the population.</p>"#
             .to_owned()
     } else {
-        format!(
-            r#"<p class="bad">{wrong} wrong answers (failures, not latency samples).</p>"#
-        )
+        format!(r#"<p class="bad">{wrong} wrong answers (failures, not latency samples).</p>"#)
     };
     Ok(format!(
         r#"<!DOCTYPE html>

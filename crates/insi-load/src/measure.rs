@@ -110,7 +110,11 @@ pub struct Shards(Vec<Mutex<Tally>>);
 
 impl Shards {
     pub fn new(count: usize) -> Shards {
-        Shards((0..count.max(1)).map(|_| Mutex::new(Tally::default())).collect())
+        Shards(
+            (0..count.max(1))
+                .map(|_| Mutex::new(Tally::default()))
+                .collect(),
+        )
     }
 
     /// Records into shard `worker mod count`.
@@ -213,7 +217,9 @@ mod tests {
     fn shards_drain_everything_once() {
         let shards = Shards::new(3);
         for w in 0..10 {
-            shards.with(w, |t| t.record(Class::Ok, Duration::from_micros(100 + w as u64), 1));
+            shards.with(w, |t| {
+                t.record(Class::Ok, Duration::from_micros(100 + w as u64), 1)
+            });
         }
         let mut all = Tally::default();
         shards.drain_into(&mut all);

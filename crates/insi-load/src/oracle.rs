@@ -161,7 +161,10 @@ impl Population {
                 .matricule_individu
                 .as_ref()
                 .map(|m| m.num_identifiant.clone()),
-            matricule_od: body.matricule_od.as_ref().map(|m| m.num_identifiant.clone()),
+            matricule_od: body
+                .matricule_od
+                .as_ref()
+                .map(|m| m.num_identifiant.clone()),
             nom_naissance: body.nom_naissance.clone(),
             date_naissance: body.date_naissance.clone(),
             rang_naissance: body.rang_naissance.clone(),

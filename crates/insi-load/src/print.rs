@@ -36,7 +36,11 @@ pub fn table(r: &LoadReport) -> String {
         c.concurrency,
         model,
         stop,
-        if c.http2 { "HTTP/2" } else { "HTTP/1.1 keep-alive" },
+        if c.http2 {
+            "HTTP/2"
+        } else {
+            "HTTP/1.1 keep-alive"
+        },
     );
     let _ = writeln!(
         s,

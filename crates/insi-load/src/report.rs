@@ -245,7 +245,11 @@ pub fn merge(
     label: Option<String>,
 ) -> Result<LoadReport, ReportError> {
     let first = reports.first().ok_or(ReportError::Empty)?;
-    let started = reports.iter().map(|r| r.started).min().unwrap_or(first.started);
+    let started = reports
+        .iter()
+        .map(|r| r.started)
+        .min()
+        .unwrap_or(first.started);
     let finished = reports
         .iter()
         .map(|r| r.finished)
@@ -278,9 +282,7 @@ pub fn merge(
         let shift = (r.started - started).as_secs_f64().max(0.0);
         for interval in &r.intervals {
             let slot = (shift + interval.offset_s).floor().max(0.0) as u64;
-            let entry = slots
-                .entry(slot)
-                .or_insert_with(|| (0, 0, 0, histogram()));
+            let entry = slots.entry(slot).or_insert_with(|| (0, 0, 0, histogram()));
             entry.0 += interval.requests;
             entry.1 += interval.ok;
             entry.2 += interval.errors;
@@ -408,18 +410,27 @@ pub(crate) mod tests {
         // A fast process and a slow one: the merged p50 is not the mean of their p50s.
         let fast = report(0, &[1_000; 90], 1);
         let slow = report(1, &[50_000; 10], 2);
-        let merged = merge(&[fast.clone(), slow.clone()], &["a".into(), "b".into()], None).unwrap();
+        let merged = merge(
+            &[fast.clone(), slow.clone()],
+            &["a".into(), "b".into()],
+            None,
+        )
+        .unwrap();
         assert_eq!(merged.requests, fast.requests + slow.requests);
         assert_eq!(merged.ok, 100);
         assert_eq!(merged.classes["wrong-answer"], 3);
-        assert!((merged.latency_ms.p50 - 1.0).abs() < 0.01, "{:?}", merged.latency_ms);
+        assert!(
+            (merged.latency_ms.p50 - 1.0).abs() < 0.01,
+            "{:?}",
+            merged.latency_ms
+        );
         assert!((merged.latency_ms.p99 - 50.0).abs() < 0.1);
         assert_eq!(merged.duration_s, 3.0);
         assert_eq!(merged.sources.len(), 2);
         assert_eq!(merged.intervals.len(), 2);
         assert_eq!(merged.intervals[1].offset_s, 1.0);
         // Merging a merge keeps the original sources and the same totals.
-        let again = merge(&[merged.clone()], &["m".into()], None).unwrap();
+        let again = merge(std::slice::from_ref(&merged), &["m".into()], None).unwrap();
         assert_eq!(again.requests, merged.requests);
         assert_eq!(again.sources.len(), 2);
     }
@@ -450,13 +461,27 @@ pub(crate) mod tests {
         cfg["sim_latency"] = "y".into();
         assert_eq!(keys(&cfg), keys(&config["properties"]));
         let required = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
-            v["required"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+            v["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect()
         };
         assert_eq!(keys(&written["config"]), required(config));
         let interval = &schema["properties"]["intervals"]["items"];
-        assert_eq!(keys(&written["intervals"][0]), keys(&interval["properties"]));
-        assert_eq!(keys(&written["latency_ms"]), required(&schema["$defs"]["percentiles"]));
-        assert_eq!(keys(&written["sources"][0]), required(&schema["properties"]["sources"]["items"]));
+        assert_eq!(
+            keys(&written["intervals"][0]),
+            keys(&interval["properties"])
+        );
+        assert_eq!(
+            keys(&written["latency_ms"]),
+            required(&schema["$defs"]["percentiles"])
+        );
+        assert_eq!(
+            keys(&written["sources"][0]),
+            required(&schema["properties"]["sources"]["items"])
+        );
     }
 
     #[test]

@@ -101,7 +101,10 @@ mod tests {
             stop: Stop::Requests(3),
         };
         assert!(counted.admits(2) && !counted.admits(3));
-        assert_eq!(counted.phase(Duration::from_secs(1_000_000)), Phase::Measure);
+        assert_eq!(
+            counted.phase(Duration::from_secs(1_000_000)),
+            Phase::Measure
+        );
         assert_eq!(counted.intended(5), None);
     }
 
@@ -113,12 +116,18 @@ mod tests {
             Duration::from_millis(1_500),
             Duration::from_millis(1_510),
         );
-        assert_eq!(open(100.0).latency(Some(i), sent, done), Duration::from_millis(510));
+        assert_eq!(
+            open(100.0).latency(Some(i), sent, done),
+            Duration::from_millis(510)
+        );
         let closed = Schedule {
             rate: None,
             ..open(1.0)
         };
-        assert_eq!(closed.latency(Some(i), sent, done), Duration::from_millis(10));
+        assert_eq!(
+            closed.latency(Some(i), sent, done),
+            Duration::from_millis(10)
+        );
     }
 
     proptest! {

@@ -155,11 +155,7 @@ pub async fn run(
         warmup_requests: warmup_requests.load(Ordering::Relaxed),
         throughput: report::throughput(requests, ok, total.calls, duration_s),
         latency_ms: Percentiles::of(&total.latency),
-        classes: total
-            .classes
-            .iter()
-            .map(|(c, n)| (c.name(), *n))
-            .collect(),
+        classes: total.classes.iter().map(|(c, n)| (c.name(), *n)).collect(),
         mismatches: total.mismatches.clone(),
         intervals,
         histogram: report::encode_histogram(&total.latency)?,

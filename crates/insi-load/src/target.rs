@@ -177,11 +177,7 @@ impl Target {
                         let key_pem = zeroize::Zeroizing::new(read("PS key", ps_key)?);
                         let cert_pem = read("PS certificate", ps_cert)?;
                         let ps_id = ps_identifier(&cert_pem)?;
-                        (
-                            None,
-                            ps_id,
-                            Some(signed_assertions(&key_pem, &cert_pem)?),
-                        )
+                        (None, ps_id, Some(signed_assertions(&key_pem, &cert_pem)?))
                     }
                 };
                 let transport = HttpTransport::with_pool(
@@ -192,8 +188,8 @@ impl Target {
                     timeout,
                     pool,
                 )?;
-                let mut client =
-                    InsiClient::new(transport, url.clone(), caller(idam, emetteur)).with_policy(policy);
+                let mut client = InsiClient::new(transport, url.clone(), caller(idam, emetteur))
+                    .with_policy(policy);
                 if let Some(p) = assertions {
                     client = client.with_assertions(p);
                 }

@@ -243,7 +243,10 @@ mod tests {
         assert!(hits[&("00".to_owned(), 1)] > 250, "{hits:?}");
         // With the COG: 02 first, then 00 (designed homonyms are born elsewhere).
         let cog = count(Shape::Cog);
-        assert!(cog.get(&("00".to_owned(), 2)).copied().unwrap_or(0) > 200, "{cog:?}");
+        assert!(
+            cog.get(&("00".to_owned(), 2)).copied().unwrap_or(0) > 200,
+            "{cog:?}"
+        );
         let homonym = count(Shape::Homonym);
         assert!(homonym.keys().all(|(cr, _)| cr == "02"), "{homonym:?}");
         let vitale = count(Shape::Vitale);
@@ -270,8 +273,8 @@ mod tests {
     #[test]
     fn a_population_without_homonyms_refuses_homonym_shapes() {
         let personas = Personas::default();
-        let err = Workload::new(Population::new(10, 1, &personas), Mix::only(Shape::Cog), 1)
-            .unwrap_err();
+        let err =
+            Workload::new(Population::new(10, 1, &personas), Mix::only(Shape::Cog), 1).unwrap_err();
         assert_eq!(err, WorkloadError::NoHomonyms(Shape::Cog));
         let _ = Expected::Fault(String::new());
     }

@@ -102,7 +102,11 @@ pub struct Args {
     )]
     ps_key: PathBuf,
     /// Non-sim targets, CPx: PS signature certificate.
-    #[arg(long, value_name = "FILE", default_value = "testdata/cards/cps3-demo.sign.pem")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "testdata/cards/cps3-demo.sign.pem"
+    )]
     ps_cert: PathBuf,
     /// Non-sim targets: the IDAM sent.
     #[arg(long, value_name = "IDAM", default_value = "INSIBENCH001")]
@@ -268,14 +272,8 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         let (population, seed) = (args.population, args.seed);
         let oracle =
             tokio::task::spawn_blocking(move || Population::new(population, seed, &personas));
-        let target = Target::resolve(
-            &spec,
-            auth,
-            args.concurrency as usize,
-            args.http2,
-            timeout,
-        )
-        .await?;
+        let target =
+            Target::resolve(&spec, auth, args.concurrency as usize, args.http2, timeout).await?;
         let workload = Arc::new(Workload::new(
             oracle.await.context("population")?,
             config.mix.clone(),
