@@ -82,18 +82,13 @@ pub struct Args {
     /// A label for this run (the build under test, e.g. `git describe`).
     #[arg(long, value_name = "TEXT")]
     label: Option<String>,
-    /// Non-sim targets: directory with ca.pem, insi-auto.pem and insi-auto.key.
+    /// Non-sim targets: directory with ca.pem and the client credentials insi-auto.pem and
+    /// insi-auto.key (as `run --pki`).
     #[arg(long, value_name = "DIR", default_value = "testdata/pki")]
     pki: PathBuf,
     /// Non-sim targets: server CA bundle [default: <pki>/ca.pem].
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
-    /// Non-sim targets, mTLS: client certificate [default: <pki>/insi-auto.pem].
-    #[arg(long, value_name = "FILE")]
-    cert: Option<PathBuf>,
-    /// Non-sim targets, mTLS: its key [default: <pki>/insi-auto.key].
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
     /// Non-sim targets, CPx: PS signature key (PKCS#8 PEM).
     #[arg(
         long,
@@ -231,16 +226,9 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         }
     } else {
         TargetSpec::Remote {
-            url: env.url().unwrap_or_default().to_owned(),
-            ca: args.ca.clone().unwrap_or_else(|| args.pki.join("ca.pem")),
-            cert: args
-                .cert
-                .clone()
-                .unwrap_or_else(|| args.pki.join("insi-auto.pem")),
-            key: args
-                .key
-                .clone()
-                .unwrap_or_else(|| args.pki.join("insi-auto.key")),
+            env: env.clone(),
+            pki: args.pki.clone(),
+            ca: args.ca.clone(),
             ps_key: args.ps_key.clone(),
             ps_cert: args.ps_cert.clone(),
             idam: args.idam.clone(),
