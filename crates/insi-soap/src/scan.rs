@@ -153,35 +153,40 @@ impl<'i> Scanner<'i> {
                         end: self.position(),
                     });
                 }
+                // Outside the root only whitespace may appear; it is checked on its own and never
+                // joins `text` (the text of a skipped last element must not be taken for it).
+                Event::Text(t) if self.depth == 0 => {
+                    if !t.trim_matches(is_xml_space).is_empty() {
+                        return Err(self.text_outside_root(before));
+                    }
+                }
+                Event::CData(_) | Event::GeneralRef(_) if self.depth == 0 => {
+                    return Err(self.text_outside_root(before));
+                }
                 Event::Text(t) => {
                     self.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
-                    self.check_text_outside_root(before)?;
                 }
                 Event::CData(c) => {
                     self.text.push_str(&c.into_inner());
-                    self.check_text_outside_root(before)?;
                 }
-                Event::GeneralRef(r) => {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => self.text.push(c),
-                        Ok(None) => {
-                            let name: &str = &r;
-                            match resolve_predefined_entity(name) {
-                                Some(s) => self.text.push_str(s),
-                                None => {
-                                    return Err(self.error(
-                                        before,
-                                        DecodeErrorKind::UnknownEntity(name.to_owned()),
-                                    ));
-                                }
+                Event::GeneralRef(r) => match r.resolve_char_ref() {
+                    Ok(Some(c)) => self.text.push(c),
+                    Ok(None) => {
+                        let name: &str = &r;
+                        match resolve_predefined_entity(name) {
+                            Some(s) => self.text.push_str(s),
+                            None => {
+                                return Err(self.error(
+                                    before,
+                                    DecodeErrorKind::UnknownEntity(name.to_owned()),
+                                ));
                             }
                         }
-                        Err(e) => {
-                            return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
-                        }
                     }
-                    self.check_text_outside_root(before)?;
-                }
+                    Err(e) => {
+                        return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
+                    }
+                },
                 Event::DocType(_) => return Err(self.error(before, DecodeErrorKind::Dtd)),
                 Event::Decl(decl) => {
                     if let Some(Ok(enc)) = decl.encoding() {
@@ -207,14 +212,11 @@ impl<'i> Scanner<'i> {
         }
     }
 
-    fn check_text_outside_root(&self, at: usize) -> Result<(), DecodeError> {
-        if self.depth == 0 && !self.text.trim_matches(is_xml_space).is_empty() {
-            return Err(self.error(
-                at,
-                DecodeErrorKind::Syntax("text outside the root element".into()),
-            ));
-        }
-        Ok(())
+    fn text_outside_root(&self, at: usize) -> DecodeError {
+        self.error(
+            at,
+            DecodeErrorKind::Syntax("text outside the root element".into()),
+        )
     }
 
     /// Consumes everything up to and including the end of the element just opened.
@@ -226,6 +228,8 @@ impl<'i> Scanner<'i> {
                 Item::Close { end, .. } => {
                     level -= 1;
                     if level == 0 {
+                        // What a skipped element held is nobody's text.
+                        self.text.clear();
                         return Ok(end);
                     }
                 }
