@@ -678,7 +678,8 @@ fn pack(m: &str) -> u64 {
     n | (corsica << 60)
 }
 
-fn key(m: &str) -> String {
+/// The key of a matricule as the generator writes it (two digits).
+pub(crate) fn key(m: &str) -> String {
     match ins::Matricule::parse(m) {
         Ok(parsed) => parsed.cle().to_string(),
         Err(_) => "00".into(),
