@@ -47,9 +47,9 @@ pub(super) fn encode(id: &Identity) -> Result<Row<'_>, String> {
     let cog = id.lieu_naissance.as_deref().ok_or("no birthplace")?;
     let mat = matricule_key(&id.ins.matricule)
         .ok_or_else(|| format!("matricule {:?}", id.ins.matricule))?;
-    if id.ins.cle != population::key(&id.ins.matricule) {
-        return Err(format!("key {:?} is not the computed one", id.ins.cle));
-    }
+    // The key is not stored: [`decode`] computes it as the generator does (`population::key`);
+    // checking it here again would double the generation's key work (the round-trip test
+    // below proves the two agree).
     if id.ins.date_deb.is_some() || id.ins.date_fin.is_some() {
         return Err("dates on the active INS".into());
     }
