@@ -527,23 +527,24 @@ fn pool_size() -> usize {
         .clamp(2, 8)
 }
 
-/// Generates on one thread and inserts on this one (the two halves take about as long).
+/// Generates and packs on one thread, inserts on this one (the two halves take about as long).
 /// `Ok(Err((index, why)))` when an identity does not fit the packed rows.
 fn insert_population(
     conn: &Connection,
     count: u64,
     seed: u64,
 ) -> rusqlite::Result<Result<(), (u64, String)>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Identity>>(8);
+    type Batch = Vec<Result<compact::OwnedRow, String>>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch: Batch = Vec::with_capacity(BATCH);
             let mut open = true;
-            crate::population::generate(count, seed, |id| {
+            crate::population::generate_each(count, seed, |id| {
                 if !open {
                     return;
                 }
-                batch.push(id);
+                batch.push(compact::encode(id).map(|row| row.to_owned_row()));
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     open = tx.send(full).is_ok();
@@ -556,8 +557,8 @@ fn insert_population(
         let mut stmt = conn.prepare(INSERT)?;
         let mut index: u64 = 0;
         for batch in rx {
-            for id in &batch {
-                let row = match compact::encode(id) {
+            for row in batch {
+                let row = match row {
                     Ok(row) => row,
                     // Dropping the receiver stops the generator's sends.
                     Err(why) => return Ok(Err((index, why))),

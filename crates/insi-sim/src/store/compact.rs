@@ -34,6 +34,32 @@ pub(super) struct Row<'a> {
     pub flags: i64,
 }
 
+/// A [`Row`] that owns its text, to cross from the generating thread to the inserting one.
+#[derive(Debug)]
+pub(super) struct OwnedRow {
+    pub nom: String,
+    pub prenoms: String,
+    pub birth: i64,
+    pub cog: String,
+    pub mat: i64,
+    pub od: Option<i64>,
+    pub flags: i64,
+}
+
+impl Row<'_> {
+    pub(super) fn to_owned_row(&self) -> OwnedRow {
+        OwnedRow {
+            nom: self.nom.to_owned(),
+            prenoms: self.prenoms.to_owned(),
+            birth: self.birth,
+            cog: self.cog.to_owned(),
+            mat: self.mat,
+            od: self.od,
+            flags: self.flags,
+        }
+    }
+}
+
 /// Packs a population identity; says why when it does not have the generator's shape (then the
 /// generator changed and this module must follow).
 pub(super) fn encode(id: &Identity) -> Result<Row<'_>, String> {
