@@ -102,24 +102,28 @@ impl Matricule {
     /// Parses a matricule with or without its key (`1 09 07 63 220 834 89`, `109076322083489`,
     /// `1090763220834`). The key, when present, is returned as given and not checked.
     pub fn parse_with_key(text: &str) -> Result<ParsedMatricule, MatriculeError> {
-        // Keep each significant character with its 1-based position in the original text.
-        let chars: Vec<(usize, char)> = text
-            .chars()
-            .enumerate()
-            .filter(|(_, c)| !c.is_whitespace())
-            .map(|(i, c)| (i + 1, c))
-            .collect();
-        if chars.len() != 13 && chars.len() != 15 {
+        // Keep each significant character with its 1-based position in the original text, in a
+        // fixed buffer: decoders check every INS they read, so this must not allocate.
+        let mut kept = [(0usize, '\0'); 15];
+        let mut found = 0usize;
+        for (i, c) in text.chars().enumerate().filter(|(_, c)| !c.is_whitespace()) {
+            if let Some(slot) = kept.get_mut(found) {
+                *slot = (i + 1, c);
+            }
+            found += 1;
+        }
+        if found != 13 && found != 15 {
             return Err(MatriculeError {
                 position: None,
-                kind: MatriculeErrorKind::Length { found: chars.len() },
+                kind: MatriculeErrorKind::Length { found },
             });
         }
+        let chars = &kept[..found];
         let mut bytes = [0u8; 13];
         for (index, &(position, ch)) in chars.iter().take(13).enumerate() {
-            bytes[index] = Self::check_char(index, position, ch, &chars)?;
+            bytes[index] = Self::check_char(index, position, ch, chars)?;
         }
-        Self::check_fields(&bytes, &chars)?;
+        Self::check_fields(&bytes, chars)?;
         let cle = if chars.len() == 15 {
             let (position, a) = chars[13];
             let (_, b) = chars[14];

@@ -9,7 +9,9 @@
 //!   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
 //!     ./target/release/examples/decode_cost $n $m 2>&1 | grep 'I *refs'; done; done
 //! ```
-//! (instructions per decode = difference of the two counts / 2000).
+//! (instructions per decode = difference of the two counts / 2000). A third argument `K` uses
+//! the live response with `K` INSHISTO entries instead of two (the size curve of
+//! `BENCHMARKS.md`, `scripts/bench`); `print` writes that response to stdout.
 
 use std::hint::black_box;
 
@@ -28,17 +30,52 @@ fn scan(bytes: &[u8]) -> usize {
     }
 }
 
+/// The live response with `k` INSHISTO entries (the two of the sample, repeated), written in
+/// the live style.
+fn with_histo(k: usize) -> Vec<u8> {
+    let Ok(decoded) = insi_soap::decode_response(LIVE) else {
+        panic!("the live sample decodes");
+    };
+    let insi_soap::Response::Resultat(mut r) = decoded.response else {
+        panic!("the live sample is a RESULTAT");
+    };
+    if let Some(ind) = r.individu.as_mut() {
+        let two = std::mem::take(&mut ind.ins_histo);
+        ind.ins_histo = two.iter().cycle().take(k).cloned().collect();
+    }
+    r.encode(insi_soap::ResultatStyle::Live).into_bytes()
+}
+
 fn main() {
     let n: u32 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
+    let sized = std::env::args()
+        .nth(3)
+        .and_then(|k| k.parse().ok())
+        .map(with_histo);
+    let input: &[u8] = sized.as_deref().unwrap_or(LIVE);
     match std::env::args().nth(2).as_deref() {
+        Some("print") => println!("{}", String::from_utf8_lossy(input)),
+        Some("wall-us") => {
+            // Best of three rounds, in microseconds per decode (scripts/bench, node-soap ratio).
+            let best = (0..3)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    (0..n).for_each(|_| {
+                        let _ = black_box(insi_soap::decode_response(black_box(input)));
+                    });
+                    t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+                })
+                .fold(f64::INFINITY, f64::min);
+            println!("{best:.3}");
+        }
         Some("floor") => (0..n).for_each(|_| {
-            black_box(scan(black_box(LIVE)));
+            black_box(scan(black_box(input)));
         }),
         Some("decode") => (0..n).for_each(|_| {
-            let _ = black_box(insi_soap::decode_response(black_box(LIVE)));
+            let _ = black_box(insi_soap::decode_response(black_box(input)));
         }),
         Some("envelope") => {
             let traits =
@@ -67,12 +104,12 @@ fn main() {
             for _ in 0..3 {
                 let t = std::time::Instant::now();
                 (0..n).for_each(|_| {
-                    black_box(scan(black_box(LIVE)));
+                    black_box(scan(black_box(input)));
                 });
                 let floor = t.elapsed() / n;
                 let t = std::time::Instant::now();
                 (0..n).for_each(|_| {
-                    let _ = black_box(insi_soap::decode_response(black_box(LIVE)));
+                    let _ = black_box(insi_soap::decode_response(black_box(input)));
                 });
                 let decode = t.elapsed() / n;
                 println!(

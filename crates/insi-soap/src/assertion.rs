@@ -13,7 +13,7 @@ use crate::error::{DecodeError, DecodeErrorKind, Limits};
 use crate::header::format_temps;
 use crate::ns::{self, Ns};
 use crate::request::RawAssertion;
-use crate::scan::{Item, Scanner, attr, check_attrs, describe};
+use crate::scan::{Item, Scanner, attr, describe};
 
 /// `Issuer/@Format`.
 pub const FORMAT_X509_SUBJECT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName";
@@ -157,7 +157,6 @@ impl PsAssertion {
             }
             _ => return Err(sc.error(0, DecodeErrorKind::Empty)),
         };
-        check_attrs(&sc, &start, at)?;
         let mut a = PsAssertion {
             id: attr(&start, "ID").ok_or_else(|| {
                 sc.error(

@@ -6,7 +6,7 @@ use quick_xml::events::BytesStart;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::ns::Ns;
-use crate::scan::{Item, Scanner, check_attrs, describe};
+use crate::scan::{Item, Scanner, describe};
 
 /// What a child handler did with an element.
 pub(crate) enum Handled {
@@ -29,7 +29,6 @@ where
     loop {
         match sc.next()? {
             Item::Open { ns, start, at } => {
-                check_attrs(sc, &start, at)?;
                 let local = start.local_name();
                 let local: &str = local.as_ref();
                 match f(sc, ns, local, &start, at)? {
@@ -72,7 +71,6 @@ where
         Item::Close { end, .. } => return Err(sc.error(end, DecodeErrorKind::Empty)),
         Item::Eof => return Err(sc.error(sc.position(), DecodeErrorKind::Empty)),
     };
-    check_attrs(sc, &start, at)?;
     if ns != Ns::Soap12 || start.local_name().as_ref() != "Envelope" {
         let found = if ns == Ns::Soap11 && start.local_name().as_ref() == "Envelope" {
             "a SOAP 1.1 Envelope".to_owned()

@@ -88,7 +88,7 @@ fn ns_name(ns: Ns) -> &'static str {
 }
 
 fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
-    let mut cr: Option<(String, Option<String>)> = None;
+    let mut cr: Option<(CodeCr, Option<String>)> = None;
     let mut individu = None;
     let mut individu_at = 0;
     let end = children(sc, "RESULTAT", |sc, ns, local, _start, at| {
@@ -101,7 +101,7 @@ fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
                 let mut libelle = None;
                 children(sc, "CR", |sc, ns, local, _start, _at| {
                     match (ns, local) {
-                        (Ns::Resultat, "CodeCR") => code = Some(sc.leaf_coded(local)?),
+                        (Ns::Resultat, "CodeCR") => code = Some(sc.leaf_code(local, CodeCr::new)?),
                         (Ns::Resultat, "LibelleCR") => libelle = Some(sc.leaf(local)?),
                         _ => return Ok(Handled::Unknown),
                     }
@@ -120,17 +120,19 @@ fn resultat(sc: &mut Scanner<'_>, at: usize) -> Result<Resultat, DecodeError> {
         }
         Ok(Handled::Yes)
     })?;
-    let Some((code, libelle)) = cr else {
+    let Some((cr, libelle)) = cr else {
         return Err(sc.missing(at, "RESULTAT", "CR"));
     };
-    let cr = CodeCr::new(&code);
     if libelle.is_none() {
         sc.warn(end, "CR has no LibelleCR".into());
     }
     if individu.is_some() && cr != CodeCr::Ok {
         sc.warn(
             individu_at,
-            format!("INDIVIDU present with CR {code}; kept, but only 00 carries an identity"),
+            format!(
+                "INDIVIDU present with CR {}; kept, but only 00 carries an identity",
+                cr.code()
+            ),
         );
     }
     if individu.is_none() && cr == CodeCr::Ok {
@@ -222,7 +224,7 @@ fn ins_number(
                 }
                 id = Some((m, at));
             }
-            "OID" => oid = Some(Oid::new(&sc.leaf_coded(local)?)),
+            "OID" => oid = Some(sc.leaf_code(local, Oid::new)?),
             "DateDeb" => date_deb = Some(sc.leaf_coded(local)?),
             "DateFin" => date_fin = Some(sc.leaf_coded(local)?),
             _ => return Ok(Handled::Unknown),

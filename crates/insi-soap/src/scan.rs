@@ -2,8 +2,8 @@
 //!
 //! It turns quick-xml events into `Open`/`Close` items carrying the resolved [`Ns`] and the
 //! element's text, and enforces the rules of `docs/codec.md`: UTF-8 only, no DOCTYPE (so no
-//! entity declarations), only predefined entities and character references, bounded size and
-//! depth. Text is accumulated across `Text`/`GeneralRef`/`CData` events and never trimmed per
+//! entity declarations), only predefined entities and character references, well-formed
+//! attributes on every start tag (skipped elements too), bounded size and depth. Text is accumulated across `Text`/`GeneralRef`/`CData` events and never trimmed per
 //! event (RUST-STACK.md §3 pitfall 2: trimming per event corrupts `D&apos;ARTAGNAN`).
 
 use quick_xml::Reader;
@@ -66,8 +66,9 @@ impl<'i> Scanner<'i> {
             scope: Scope::default(),
             depth: 0,
             limits,
-            text: String::new(),
-            before_open: String::new(),
+            // Sized for INSi values, so that decoding does not regrow them (docs/codec.md).
+            text: String::with_capacity(64),
+            before_open: String::with_capacity(64),
             warnings: Vec::new(),
         })
     }
@@ -153,35 +154,46 @@ impl<'i> Scanner<'i> {
                         end: self.position(),
                     });
                 }
+                // Outside the root only whitespace may appear; it is checked on its own and never
+                // joins `text` (the text of a skipped last element must not be taken for it).
+                Event::Text(t) if self.depth == 0 => {
+                    if !t.trim_matches(is_xml_space).is_empty() {
+                        return Err(self.text_outside_root(before));
+                    }
+                }
+                Event::CData(_) | Event::GeneralRef(_) if self.depth == 0 => {
+                    return Err(self.text_outside_root(before));
+                }
                 Event::Text(t) => {
-                    self.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
-                    self.check_text_outside_root(before)?;
+                    // Most texts are short and have no CR to normalise: look for one by hand
+                    // (cheaper than the general path on a few bytes).
+                    if t.as_bytes().contains(&b'\r') {
+                        self.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
+                    } else {
+                        self.text.push_str(&t);
+                    }
                 }
                 Event::CData(c) => {
                     self.text.push_str(&c.into_inner());
-                    self.check_text_outside_root(before)?;
                 }
-                Event::GeneralRef(r) => {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => self.text.push(c),
-                        Ok(None) => {
-                            let name: &str = &r;
-                            match resolve_predefined_entity(name) {
-                                Some(s) => self.text.push_str(s),
-                                None => {
-                                    return Err(self.error(
-                                        before,
-                                        DecodeErrorKind::UnknownEntity(name.to_owned()),
-                                    ));
-                                }
+                Event::GeneralRef(r) => match r.resolve_char_ref() {
+                    Ok(Some(c)) => self.text.push(c),
+                    Ok(None) => {
+                        let name: &str = &r;
+                        match resolve_predefined_entity(name) {
+                            Some(s) => self.text.push_str(s),
+                            None => {
+                                return Err(self.error(
+                                    before,
+                                    DecodeErrorKind::UnknownEntity(name.to_owned()),
+                                ));
                             }
                         }
-                        Err(e) => {
-                            return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
-                        }
                     }
-                    self.check_text_outside_root(before)?;
-                }
+                    Err(e) => {
+                        return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
+                    }
+                },
                 Event::DocType(_) => return Err(self.error(before, DecodeErrorKind::Dtd)),
                 Event::Decl(decl) => {
                     if let Some(Ok(enc)) = decl.encoding() {
@@ -207,14 +219,11 @@ impl<'i> Scanner<'i> {
         }
     }
 
-    fn check_text_outside_root(&self, at: usize) -> Result<(), DecodeError> {
-        if self.depth == 0 && !self.text.trim_matches(is_xml_space).is_empty() {
-            return Err(self.error(
-                at,
-                DecodeErrorKind::Syntax("text outside the root element".into()),
-            ));
-        }
-        Ok(())
+    fn text_outside_root(&self, at: usize) -> DecodeError {
+        self.error(
+            at,
+            DecodeErrorKind::Syntax("text outside the root element".into()),
+        )
     }
 
     /// Consumes everything up to and including the end of the element just opened.
@@ -226,6 +235,8 @@ impl<'i> Scanner<'i> {
                 Item::Close { end, .. } => {
                     level -= 1;
                     if level == 0 {
+                        // What a skipped element held is nobody's text.
+                        self.text.clear();
                         return Ok(end);
                     }
                 }
@@ -252,6 +263,19 @@ impl<'i> Scanner<'i> {
     pub(crate) fn leaf_coded(&mut self, name: &str) -> Result<String, DecodeError> {
         self.read_leaf(name)?;
         let out = trim(&self.text).to_owned();
+        self.text.clear();
+        Ok(out)
+    }
+
+    /// [`Scanner::leaf_coded`] for a value that becomes a code (`CodeCR`, `OID`): read in place,
+    /// without a `String` of its own.
+    pub(crate) fn leaf_code<T>(
+        &mut self,
+        name: &str,
+        code: impl FnOnce(&str) -> T,
+    ) -> Result<T, DecodeError> {
+        self.read_leaf(name)?;
+        let out = code(trim(&self.text));
         self.text.clear();
         Ok(out)
     }
@@ -327,23 +351,6 @@ pub(crate) fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
     })
 }
 
-/// Checks every attribute of a start tag parses (quick-xml checks them lazily).
-pub(crate) fn check_attrs(
-    sc: &Scanner<'_>,
-    start: &BytesStart<'_>,
-    at: usize,
-) -> Result<(), DecodeError> {
-    if start.attributes_raw().trim_matches(is_xml_space).is_empty() {
-        return Ok(());
-    }
-    for a in start.attributes() {
-        let a = a.map_err(|e| sc.error(at, DecodeErrorKind::Syntax(e.to_string())))?;
-        a.normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| sc.error(at, map_xml_error(e)))?;
-    }
-    Ok(())
-}
-
 /// `{uri}local` or `prefix:local` for messages.
 pub(crate) fn describe(start: &BytesStart<'_>) -> String {
     let name = start.name();
@@ -380,11 +387,6 @@ mod tests {
                 match sc.next() {
                     Err(e) => break e,
                     Ok(Item::Eof) => panic!("accepted {bad:?}"),
-                    Ok(Item::Open { start, at, .. }) => {
-                        if let Err(e) = check_attrs(&sc, &start, at) {
-                            break e;
-                        }
-                    }
                     Ok(_) => {}
                 }
             };

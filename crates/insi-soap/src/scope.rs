@@ -12,7 +12,6 @@ use crate::scan::map_xml_error;
 /// Our own (rather than quick-xml's `NsReader`) because the decoders need the namespace of start
 /// tags only: end tags are matched by depth, so resolving them is wasted work on the hot path.
 /// Names live in one buffer, so steady-state decoding does not allocate per declaration.
-#[derive(Default)]
 pub(crate) struct Scope {
     /// Prefixes and URIs, back to back.
     names: String,
@@ -22,16 +21,72 @@ pub(crate) struct Scope {
     marks: Vec<usize>,
 }
 
+impl Default for Scope {
+    fn default() -> Self {
+        // Room for an INSi response's declarations and depth without growing (each regrowth
+        // cost more than the allocation itself: callgrind, docs/codec.md §Performance).
+        Scope {
+            names: String::with_capacity(256),
+            bindings: Vec::with_capacity(8),
+            marks: Vec::with_capacity(16),
+        }
+    }
+}
+
 const XMLNS: &str = "xmlns";
 
+fn keys_before<'k>(keys: &'k [&'k str; 16], count: usize) -> &'k [&'k str] {
+    keys.get(..count).unwrap_or(keys)
+}
+
+/// quick-xml's own duplicate check, for a start tag with more attributes than we track.
+fn check_duplicates(start: &BytesStart<'_>) -> Result<(), DecodeErrorKind> {
+    for a in start.attributes() {
+        a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
+    }
+    Ok(())
+}
+
 impl Scope {
-    /// Pushes the declarations of `start` and returns its element's namespace.
+    /// Checks every attribute of `start` (syntax, duplicates, entities: quick-xml parses them
+    /// lazily), pushes its namespace declarations and returns its element's namespace. One
+    /// pass over the attributes, and none at all for the usual element without any.
     pub(crate) fn open(&mut self, start: &BytesStart<'_>) -> Result<Ns, DecodeErrorKind> {
         self.marks.push(self.bindings.len());
-        if start.attributes_raw().contains(XMLNS) {
-            for a in start.attributes() {
+        if !start
+            .attributes_raw()
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            // quick-xml's duplicate check allocates per element; the few keys of an INSi start
+            // tag are compared here instead (a longer list goes through quick-xml's check).
+            let mut keys: [&str; 16] = [""; 16];
+            let mut attributes = start.attributes();
+            attributes.with_checks(false);
+            for (count, a) in attributes.enumerate() {
                 let a = a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
-                let key: &str = a.key.as_ref();
+                let key: &str = a.key.into_inner();
+                if count < keys.len() {
+                    if keys_before(&keys, count).contains(&key) {
+                        return Err(DecodeErrorKind::Syntax(format!(
+                            "duplicate attribute '{key}'"
+                        )));
+                    }
+                    keys[count] = key;
+                } else if count == keys.len() {
+                    check_duplicates(start)?;
+                }
+                // Nothing to normalise in most values (no reference, no tab or line end).
+                let value: std::borrow::Cow<'_, str> = if a
+                    .value
+                    .bytes()
+                    .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+                {
+                    a.normalized_value(XmlVersion::Implicit1_0)
+                        .map_err(map_xml_error)?
+                } else {
+                    a.value.clone()
+                };
                 let prefix = match key.strip_prefix(XMLNS) {
                     Some("") => "",
                     Some(rest) => match rest.strip_prefix(':') {
@@ -40,18 +95,15 @@ impl Scope {
                     },
                     None => continue,
                 };
-                let uri = a
-                    .normalized_value(XmlVersion::Implicit1_0)
-                    .map_err(map_xml_error)?;
-                let ns = if uri.is_empty() {
+                let ns = if value.is_empty() {
                     Ns::None
                 } else {
-                    Ns::of(&uri)
+                    Ns::of(&value)
                 };
                 let at = self.names.len();
                 self.names.push_str(prefix);
-                self.names.push_str(&uri);
-                self.bindings.push((at, prefix.len(), uri.len(), ns));
+                self.names.push_str(&value);
+                self.bindings.push((at, prefix.len(), value.len(), ns));
             }
         }
         let name = start.name();

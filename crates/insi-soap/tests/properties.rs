@@ -105,6 +105,47 @@ fn xml_text() -> impl Strategy<Value = String> {
     "[^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}\u{fffe}\u{ffff}]{0,40}"
 }
 
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An element INSi does not define (a field the service might add): with or without text,
+/// children, mixed content, CDATA, attributes, in the RESULTAT namespace or another one.
+fn unknown_element() -> impl Strategy<Value = String> {
+    let leaf =
+        ("Futur[A-Za-z]{0,6}", prop::option::of(xml_text())).prop_map(|(name, text)| match text {
+            Some(text) => format!("<{name}>{}</{name}>", escape(&text)),
+            None => format!("<{name}/>"),
+        });
+    let child = prop_oneof![
+        leaf,
+        xml_text().prop_map(|t| escape(&t)),
+        "[a-z ]{0,10}".prop_map(|t| format!("<![CDATA[{t}]]>")),
+    ];
+    (
+        "Futur[A-Za-z]{0,6}",
+        prop::collection::vec(child, 0..4),
+        prop_oneof![
+            Just(String::new()),
+            Just(" xmlns=\"urn:example:futur\"".to_owned()),
+            Just(" code=\"A1\" n=\"&amp;\"".to_owned()),
+        ],
+        prop::option::of(Just("f")),
+    )
+        .prop_map(|(name, children, attrs, prefix)| {
+            let (name, attrs) = match prefix {
+                Some(p) => (
+                    format!("{p}:{name}"),
+                    format!("{attrs} xmlns:{p}=\"urn:example:f\""),
+                ),
+                None => (name, attrs),
+            };
+            format!("<{name}{attrs}>{}</{name}>", children.concat())
+        })
+}
+
 fn caller() -> Caller {
     Caller {
         idam: "TESTSGIE0000".into(),
@@ -158,6 +199,41 @@ proptest! {
             };
         }
         prop_assert_eq!(back, expected);
+    }
+
+    #[test]
+    fn an_unknown_element_anywhere_in_resultat_keeps_the_value_and_adds_one_warning(
+        t in traits(), actif in ins_number(), histo in prop::collection::vec(ins_number(), 0..3),
+        style in prop_oneof![Just(ResultatStyle::Live), Just(ResultatStyle::Cnda), Just(ResultatStyle::PrenomEtListePrenom)],
+        at in any::<prop::sample::Index>(),
+        extra in unknown_element(),
+    ) {
+        let tiq = Tiq {
+            nom_naissance: Some(t.nom_naissance.as_str().to_owned()),
+            prenom: None,
+            liste_prenom: Some(t.prenoms.liste()),
+            sexe: Some(t.sexe.as_str().to_owned()),
+            date_naissance: Some(t.date_naissance.to_string()),
+            lieu_naissance: t.lieu_naissance.map(|c| c.as_str().to_owned()),
+        };
+        let xml = Resultat::ok(Individu { ins_actif: actif, ins_histo: histo, tiq }).encode(style);
+        let plain = decode_response(xml.as_bytes()).unwrap();
+        // Every place between markup inside RESULTAT: after a '>' or before a '<' (inside a
+        // leaf too, where the value is the text around the element).
+        let open = xml.find("RESULTAT").unwrap();
+        let content = open + xml[open..].find('>').unwrap() + 1;
+        let close = xml.rfind("RESULTAT>").unwrap();
+        let close = xml[..close].rfind('<').unwrap();
+        let bytes = xml.as_bytes();
+        let places: Vec<usize> = (content..=close)
+            .filter(|&i| bytes[i - 1] == b'>' || bytes[i] == b'<')
+            .collect();
+        let i = places[at.index(places.len())];
+        let with = format!("{}{}{}", &xml[..i], extra, &xml[i..]);
+        let decoded = decode_response(with.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}\n{with}"));
+        prop_assert_eq!(&decoded.response, &plain.response, "{}", with);
+        prop_assert_eq!(decoded.warnings.len(), plain.warnings.len() + 1, "{:?}", decoded.warnings);
     }
 
     #[test]

@@ -397,3 +397,59 @@ fn only_the_first_body_element_is_read() {
             .any(|w| w.to_string().contains("only the first is read"))
     );
 }
+
+#[test]
+fn unknown_elements_anywhere_are_skipped_with_one_warning_each() {
+    // Fields the service may add (issue 12 item 5): with text, children, mixed content, CDATA,
+    // empty, another namespace; in CR, RESULTAT (the last child too), INDIVIDU, INSACTIF,
+    // INSHISTO, IdIndividu and TIQ.
+    let (live, _) = resultat("resultat-00-live.xml");
+    let (r, warnings) = resultat("resultat-00-unknown-elements.xml");
+    assert_eq!(r, live);
+    let expected = [
+        "CodeRetourDetaille> in <CR>",
+        "DateTraitement> in <RESULTAT>",
+        "Nature> in <IdIndividu>",
+        "Statut> in <INSACTIF>",
+        "Motif> in <INSHISTO>",
+        "Qualification> in <INDIVIDU>",
+        "NomUtilise> in <TIQ>",
+        "PaysNaissance> in <TIQ>",
+        "Commentaire> in <INDIVIDU>",
+        "Horodatage> in <RESULTAT>",
+    ];
+    assert_eq!(warnings.len(), expected.len(), "{warnings:#?}");
+    for (w, e) in warnings.iter().zip(expected) {
+        assert!(
+            w.contains("unknown element <") && w.contains(e),
+            "{w} vs {e}"
+        );
+    }
+}
+
+#[test]
+fn text_of_a_skipped_last_element_is_not_text_outside_the_root() {
+    // The bug of issue 12 item 5: the text of an unknown element that no other element
+    // followed was taken for text after the root element.
+    let live = String::from_utf8(sample("resultat-00-live.xml")).unwrap();
+    for (at, extra) in [
+        ("</RESULTAT>", "<Nouveau>texte</Nouveau>"),
+        ("</RESULTAT>", "<Nouveau>a<b>c</b>d</Nouveau>"),
+        ("</INDIVIDU>", "<Nouveau>texte</Nouveau>"),
+        ("</env:Body>", "<Nouveau>texte</Nouveau>"),
+        ("</soap:Envelope>", "<Nouveau>texte</Nouveau>"),
+    ] {
+        let xml = live.replacen(at, &format!("{extra}{at}"), 1);
+        let decoded = decode_response(xml.as_bytes()).unwrap_or_else(|e| panic!("{at}: {e}"));
+        assert_eq!(decoded.warnings.len(), 1, "{at}: {:?}", decoded.warnings);
+    }
+    // Text after the root is still refused, as is any entity or CDATA there.
+    for tail in ["x", "&amp;", "<![CDATA[x]]>"] {
+        let xml = format!("{live}{tail}");
+        let err = decode_response(xml.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("outside the root") || err.to_string().contains("malformed"),
+            "{tail}: {err}"
+        );
+    }
+}
