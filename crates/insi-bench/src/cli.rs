@@ -33,6 +33,8 @@ pub enum Command {
     Load(cmd::load::Args),
     /// Merge load results of several processes or machines.
     Merge(cmd::merge::Args),
+    /// Judge your own software's INSi client: the simulator serves, your requests are checked.
+    CheckClient(cmd::check_client::Args),
     /// Search an INS (embedded simulator by default, or qualification/production).
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),

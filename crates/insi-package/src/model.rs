@@ -124,6 +124,10 @@ pub struct Case {
     /// A failure is reported as `xfail` and does not fail the run; a **pass** is reported as
     /// `xpass` so the mark gets removed.
     pub xfail: Option<Spanned<String>>,
+    /// What the software must do with the answer, which no exchange shows: lines a human ticks
+    /// when `check-client` judges a publisher's software ("the software shows both INSHISTO
+    /// entries"). Reports list them; they neither pass nor fail the case. `run` ignores them.
+    pub checklist: Option<Vec<String>>,
 }
 
 /// What the case sends. Which fields are required depends on the operation.

@@ -74,7 +74,9 @@ pub struct AppState {
     pub idams: HashSet<String>,
     pub style: ResultatStyle,
     pub chaos: Chaos,
-    pub injections: Vec<Injection>,
+    /// Replaceable while serving ([`crate::server::RunningServer::set_injections`]: check-client
+    /// serves each case's file while that case is under way).
+    pub injections: std::sync::RwLock<Arc<[Injection]>>,
     pub body_limit: usize,
     pub body_timeout: Duration,
     pub cpx: Option<CpxVerifier>,
@@ -591,7 +593,11 @@ impl Judge<'_> {
             .headers
             .get(inject::CASE_HEADER)
             .and_then(|v| v.to_str().ok());
-        if let Some(rule) = inject::find(&state.injections, case_id, traits.as_ref()) {
+        let rules = state
+            .injections
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |r| r.clone());
+        if let Some(rule) = inject::find(&rules, case_id, traits.as_ref()) {
             return Answer {
                 status: StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK),
                 content_type: SOAP_CONTENT_TYPE,

@@ -28,6 +28,9 @@ pub enum InjectMatch {
     Traits { nom: String, prenom: String },
     /// Requests carrying `X-Insi-Bench-Case: <id>`.
     CaseId(String),
+    /// Every request: check-client installs it for the case under way only (the case id names
+    /// it in the reason).
+    Every { case: String },
 }
 
 /// A rule and the response it serves.
@@ -106,7 +109,9 @@ impl Injection {
     /// (REP_2.08.xml)`, `injected: TCHITCHI/OLA (REP_CR01.xml)`.
     pub fn reason(&self) -> Reason {
         let r = match &self.matcher {
-            InjectMatch::CaseId(id) => Reason::text(format!("injected: case {id}")),
+            InjectMatch::CaseId(id) | InjectMatch::Every { case: id } => {
+                Reason::text(format!("injected: case {id}"))
+            }
             InjectMatch::Traits { nom, prenom } => Reason::text("injected: rule ")
                 .personal(Personal::Nom, nom)
                 .push("/")
@@ -164,6 +169,7 @@ impl Injection {
     fn matches(&self, case_id: Option<&str>, traits: Option<&TraitQuery>) -> bool {
         match &self.matcher {
             InjectMatch::CaseId(id) => case_id == Some(id.as_str()),
+            InjectMatch::Every { .. } => true,
             InjectMatch::Traits { nom, prenom } => traits.is_some_and(|q| {
                 q.nom_naissance == *nom && query_prenoms(&q.prenoms).join(" ") == *prenom
             }),

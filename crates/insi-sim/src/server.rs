@@ -140,7 +140,7 @@ impl RunningServer {
             idams: config.idams.iter().cloned().collect::<HashSet<_>>(),
             style: config.style,
             chaos: Chaos::new(config.chaos.clone()),
-            injections: config.injections.clone(),
+            injections: std::sync::RwLock::new(config.injections.clone().into()),
             body_limit: config.body_limit,
             body_timeout: config.body_timeout,
             cpx,
@@ -196,6 +196,17 @@ impl RunningServer {
     /// The identity store behind the server.
     pub fn store(&self) -> &Arc<Store> {
         &self.state.store
+    }
+
+    /// Replaces the injection rules for the requests that come next (check-client: the rules of
+    /// the case under way).
+    pub fn set_injections(&self, rules: Vec<Injection>) {
+        let mut current = self
+            .state
+            .injections
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        *current = rules.into();
     }
 
     /// Where this server publishes its exchanges (subscribe before sending requests).

@@ -7,6 +7,7 @@ use crate::cli::{Cli, Command};
 pub mod answer;
 pub mod card;
 pub mod cert;
+pub mod check_client;
 pub mod config;
 pub mod connect;
 pub mod decode;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => history::run_compare(&args, cli.json),
         Command::Load(args) => load::run(&args, cli.json),
         Command::Merge(args) => merge::run(&args, cli.json),
+        Command::CheckClient(args) => check_client::run(&args, cli.json),
         Command::Card(command) => card::run(command, cli.json),
     }
 }
