@@ -11,7 +11,9 @@ case "$INSI_OPERATION" in
   *) exit 77 ;;
 esac
 if [ "$INSI_AUTH" = cpx ]; then
-  set -- "$@" --env "$INSI_CPX_URL" --auth cpx --ps-cert "$INSI_PS_CERT" --ps-key "$INSI_PS_KEY"
+  # Practice attributes of the PS assertion: the simulator's test values (insi_sim::cpx).
+  set -- "$@" --env "$INSI_CPX_URL" --auth cpx --ps-cert "$INSI_PS_CERT" --ps-key "$INSI_PS_KEY" \
+    --facturation 991130972 --secteur SA05
 else
   set -- "$@" --env "$INSI_URL" --p12 "$INSI_P12" --p12-password-env INSI_P12_PASSWORD
 fi
