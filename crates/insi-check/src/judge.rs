@@ -143,10 +143,21 @@ pub fn judge(
     for line in &case.checklist {
         outcome.warnings.push(format!("check by hand: {line}"));
     }
+    // Call by call, then what concerns the whole search (a stable sort keeps the rule order).
+    f.0.sort_by_key(|m| call_number(&m.field));
     Judgement {
         mismatches: f.0,
         outcome,
     }
+}
+
+/// `call 3: …` → 3; anything else after every call.
+fn call_number(field: &str) -> usize {
+    field
+        .strip_prefix("call ")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(usize::MAX)
 }
 
 /// What one request carried.
