@@ -705,3 +705,465 @@ fn ins_value(n: &insi_soap::InsNumber) -> InsValue {
         date_fin: n.date_fin.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use insi_sim::exchange::{Exchange, Verdict};
+    use insi_sim::reason::Reason;
+    use insi_sim::search::TraitQuery;
+    use insi_sim::tls::HostMode;
+
+    use super::*;
+    use crate::case::CheckCase;
+
+    const IDAM: &str = "INSIBENCH001";
+    const INSTANCE: &str = "6e2a1b6c-2f55-4c52-9a8e-1b3d5c7e9f01";
+    const ACTION: &str = "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite";
+
+    fn case(id: &str) -> CheckCase {
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/packages/cnda-public"
+        );
+        let package = insi_package::load(std::path::Path::new(root)).unwrap();
+        CheckCase::all(&package)
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap()
+    }
+
+    /// A request as a client would send it; `tweak` edits the parts a test gets wrong.
+    #[derive(Clone)]
+    struct Req {
+        nom: &'static str,
+        prenom: &'static str,
+        sexe: &'static str,
+        naissance: &'static str,
+        lieu: Option<&'static str>,
+        message_id: String,
+        idam: &'static str,
+        instance: &'static str,
+        emetteur: &'static str,
+        ct_action: bool,
+        cn: &'static str,
+        verdict: Verdict,
+    }
+
+    fn req(
+        nom: &'static str,
+        prenom: &'static str,
+        sexe: &'static str,
+        naissance: &'static str,
+    ) -> Req {
+        Req {
+            nom,
+            prenom,
+            sexe,
+            naissance,
+            lieu: None,
+            message_id: format!("uuid:{}", uuid::Uuid::new_v4()),
+            idam: IDAM,
+            instance: INSTANCE,
+            emetteur: "TESTBENCH01",
+            ct_action: true,
+            cn: "INSI-AUTO",
+            verdict: Verdict::Cr("01".into()),
+        }
+    }
+
+    impl Req {
+        fn answered(mut self, verdict: Verdict) -> Req {
+            self.verdict = verdict;
+            self
+        }
+        fn cr(self, cr: &str) -> Req {
+            self.answered(Verdict::Cr(cr.into()))
+        }
+        fn lieu(mut self, lieu: &'static str) -> Req {
+            self.lieu = Some(lieu);
+            self
+        }
+
+        fn exchange(&self) -> Exchange {
+            let lieu = self.lieu.map_or(String::new(), |l| {
+                format!("<ins:LieuNaissance>{l}</ins:LieuNaissance>")
+            });
+            let xml = format!(
+                r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header><ctxbam:ContexteBAM xmlns:ctxbam="urn:siram:bam:ctxbam" Version="01_02"><ctxbam:Id>b</ctxbam:Id><ctxbam:Temps>2026-12-03T08:00:00.000Z</ctxbam:Temps><ctxbam:COUVERTURE/></ctxbam:ContexteBAM><ctxlps:ContexteLPS xmlns:ctxlps="urn:siram:lps:ctxlps" Nature="CTXLPS" Version="01_00"><ctxlps:Id>l</ctxlps:Id><ctxlps:Temps>2026-12-03T08:00:00.000Z</ctxlps:Temps><ctxlps:Emetteur>{}</ctxlps:Emetteur><ctxlps:LPS><ctxlps:IDAM R="4">{}</ctxlps:IDAM><ctxlps:Version>1.0</ctxlps:Version><ctxlps:Instance>{}</ctxlps:Instance><ctxlps:Nom>urn:lps:test:1.0</ctxlps:Nom></ctxlps:LPS></ctxlps:ContexteLPS><wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing">{ACTION}</wsa:Action><wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">{}</wsa:MessageID></soap:Header><soap:Body><ins:RECSANSVITALE xmlns:ins="http://www.cnamts.fr/INSiRecSans"><ins:NomNaissance>{}</ins:NomNaissance><ins:Prenom>{}</ins:Prenom><ins:Sexe>{}</ins:Sexe><ins:DateNaissance>{}</ins:DateNaissance>{lieu}</ins:RECSANSVITALE></soap:Body></soap:Envelope>"#,
+                self.emetteur,
+                self.idam,
+                self.instance,
+                self.message_id,
+                self.nom,
+                self.prenom,
+                self.sexe,
+                self.naissance
+            );
+            let ct = if self.ct_action {
+                format!("application/soap+xml; charset=utf-8; action=\"{ACTION}\"")
+            } else {
+                "application/soap+xml; charset=utf-8".into()
+            };
+            Exchange {
+                id: 0,
+                at: jiff::Timestamp::UNIX_EPOCH,
+                host: HostMode::Mtls,
+                listener: SocketAddr::from(([127, 0, 0, 1], 8443)),
+                remote: SocketAddr::from(([127, 0, 0, 1], 50000)),
+                http_version: "HTTP/1.1",
+                client_subject: format!("OU=TESTBENCH01, CN={}", self.cn),
+                client_cn: Some(self.cn.into()),
+                client_ou: Some("TESTBENCH01".into()),
+                ps_name_id: None,
+                method: "POST".into(),
+                path: "/lps".into(),
+                headers: vec![("content-type".into(), ct)],
+                request: xml.into_bytes().into(),
+                request_size: 0,
+                status: Some(200),
+                response: Default::default(),
+                operation: Some(Operation::RechercherInsAvecTraitsIdentite),
+                action: Some(ACTION.into()),
+                message_id: Some(self.message_id.clone()),
+                traits: Some(TraitQuery {
+                    nom_naissance: self.nom.into(),
+                    prenoms: vec![self.prenom.into()],
+                    sexe: self.sexe.into(),
+                    date_naissance: self.naissance.into(),
+                    lieu_naissance: self.lieu.map(str::to_owned),
+                }),
+                warnings: vec![],
+                verdict: self.verdict.clone(),
+                reason: Reason::text("test"),
+                duration: Duration::from_millis(1),
+            }
+        }
+    }
+
+    fn run(case_id: &str, reqs: &[Req], memory: &mut Memory) -> Vec<Mismatch> {
+        let exchanges: Vec<Exchange> = reqs.iter().map(Req::exchange).collect();
+        let refs: Vec<&Exchange> = exchanges.iter().collect();
+        let cx = Context { idam: IDAM.into() };
+        judge(&case(case_id), &refs, &cx, memory).mismatches
+    }
+
+    fn judged(case_id: &str, reqs: &[Req]) -> Vec<Mismatch> {
+        run(case_id, reqs, &mut Memory::default())
+    }
+
+    fn has(ms: &[Mismatch], field: &str, expected_part: &str, actual_part: &str) -> bool {
+        ms.iter().any(|m| {
+            m.field == field && m.expected.contains(expected_part) && m.actual.contains(actual_part)
+        })
+    }
+
+    fn tchitchi(prenom: &'static str) -> Req {
+        req("TCHITCHI", prenom, "F", "1936-06-21")
+    }
+
+    #[test]
+    fn the_tchitchi_loop_done_right_passes() {
+        let ms = judged(
+            "2.07-cas1",
+            &[tchitchi("OLA").cr("01"), tchitchi("CATARINA").cr("00")],
+        );
+        assert!(ms.is_empty(), "{ms:#?}");
+    }
+
+    #[test]
+    fn skipping_the_first_name_loop_is_named() {
+        let ms = judged("2.07-cas1", &[tchitchi("OLA CATARINA BELLA").cr("01")]);
+        assert!(
+            has(
+                &ms,
+                "call 1: Prenom",
+                "'OLA' (the first-name loop",
+                "'OLA CATARINA BELLA'"
+            ),
+            "{ms:#?}"
+        );
+        assert!(
+            has(&ms, "call 2", "Prenom 'CATARINA'", "no call after CR 01"),
+            "{ms:#?}"
+        );
+        assert!(has(&ms, "cr", "CR 00", "'01'"), "{ms:#?}");
+    }
+
+    #[test]
+    fn houilles_needs_each_prenom_then_all() {
+        let h = |p| req("HOUILLES", p, "M", "1993-01-27");
+        let right = [
+            h("PIERRE"),
+            h("PAUL"),
+            h("JACQUES"),
+            h("PIERRE PAUL JACQUES"),
+        ];
+        assert!(judged("2.07-cas2", &right).is_empty());
+        let ms = judged("2.07-cas2", &right[..3]);
+        assert!(
+            has(
+                &ms,
+                "call 4",
+                "Prenom 'PIERRE PAUL JACQUES' (the first-name loop: after each prénom alone",
+                "no call after CR 01"
+            ),
+            "{ms:#?}"
+        );
+        let ms = judged(
+            "2.07-cas2",
+            &[
+                h("PIERRE"),
+                h("JACQUES"),
+                h("PAUL"),
+                h("PIERRE PAUL JACQUES"),
+            ],
+        );
+        assert!(has(&ms, "call 2: Prenom", "'PAUL'", "'JACQUES'"), "{ms:#?}");
+    }
+
+    #[test]
+    fn a_reused_message_id_is_caught_across_cases() {
+        let mut memory = Memory::default();
+        let mut first = tchitchi("OLA").cr("01");
+        first.message_id = "uuid:0e2f6f5c-1b1a-4c2e-9d51-000000000001".into();
+        let mut second = tchitchi("CATARINA").cr("00");
+        second.message_id = first.message_id.clone();
+        let ms = run("2.07-cas1", &[first.clone(), second], &mut memory);
+        assert!(
+            has(
+                &ms,
+                "call 2: wsa:MessageID",
+                "fresh",
+                "again (first sent in case 2.07-cas1, call 1)"
+            ),
+            "{ms:#?}"
+        );
+        let mut adrun = req("ADRUN", "ZOE", "F", "1975-12-31").cr("00");
+        adrun.message_id = first.message_id;
+        let ms = run("adrun-zoe", &[adrun], &mut memory);
+        assert!(
+            has(&ms, "call 1: wsa:MessageID", "fresh", "2.07-cas1"),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn a_message_id_without_uuid_prefix_is_named() {
+        let mut r = req("ADRUN", "ZOE", "F", "1975-12-31").cr("00");
+        r.message_id = "12345".into();
+        let ms = judged("adrun-zoe", &[r]);
+        assert!(
+            has(&ms, "call 1: wsa:MessageID", "uuid:", "'12345'"),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn lower_case_traits_are_not_normalised() {
+        let ms = judged(
+            "adrun-zoe",
+            &[req("adrun", "zoe", "F", "1975-12-31").cr("01")],
+        );
+        assert!(
+            has(
+                &ms,
+                "call 1: NomNaissance",
+                "'ADRUN' (normalised",
+                "'adrun'"
+            ),
+            "{ms:#?}"
+        );
+        assert!(
+            has(&ms, "call 1: Prenom", "'ZOE' (normalised", "'zoe'"),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn input_to_refuse_must_not_be_sent() {
+        assert!(judged("refus-chiffre", &[]).is_empty());
+        let ms = judged(
+            "refus-chiffre",
+            &[req("DUPONT2", "JEAN", "M", "1980-01-01")],
+        );
+        assert!(
+            has(
+                &ms,
+                "calls",
+                "refused locally (field nom, character '2' at position 7)",
+                "1 call(s) sent"
+            ),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn a_business_fault_is_not_retried() {
+        let v = || {
+            req("VANDERMONDE", "ARIANA", "F", "1995-06-17")
+                .lieu("77284")
+                .answered(Verdict::Fault("insi_102".into()))
+        };
+        assert!(judged("erreur-insi-102", &[v()]).is_empty());
+        let ms = judged("erreur-insi-102", &[v(), v()]);
+        assert!(
+            has(&ms, "call 2", "never retried automatically", "another call"),
+            "{ms:#?}"
+        );
+        assert!(has(&ms, "calls", "1", "2"), "{ms:#?}");
+    }
+
+    #[test]
+    fn desir_1020_retries_are_bounded() {
+        let a =
+            || req("ADRUN", "ZOE", "F", "1975-12-31").answered(Verdict::Fault("desir_1020".into()));
+        for n in 1..=3 {
+            let calls: Vec<Req> = (0..n).map(|_| a()).collect();
+            assert!(judged("panne-desir-1020", &calls).is_empty(), "{n} calls");
+        }
+        let ms = judged("panne-desir-1020", &[a(), a(), a(), a()]);
+        assert!(
+            has(&ms, "call 4", "at most 2 retries", "retry number 3"),
+            "{ms:#?}"
+        );
+        assert!(has(&ms, "calls", "1 to 3", "4"), "{ms:#?}");
+    }
+
+    #[test]
+    fn the_cog_comes_after_a_02_only() {
+        let d = || req("DE VINCI", "LEONARDO", "M", "2014-02-01");
+        assert!(judged("2.06-cas2", &[d().cr("02"), d().lieu("63220").cr("00")]).is_empty());
+        let ms = judged("2.06-cas2", &[d().cr("02")]);
+        assert!(
+            has(
+                &ms,
+                "call 2",
+                "with LieuNaissance 63220 (after CR 02",
+                "no call after CR 02"
+            ),
+            "{ms:#?}"
+        );
+        let ms = judged("2.06-cas2", &[d().lieu("63220").cr("00")]);
+        assert!(
+            has(
+                &ms,
+                "call 1: LieuNaissance",
+                "(absent) (no COG before a CR 02",
+                "'63220'"
+            ),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn headers_and_certificate_are_judged() {
+        let mut r = req("ADRUN", "ZOE", "F", "1975-12-31").cr("00");
+        r.idam = "AUTRE";
+        r.ct_action = false;
+        r.cn = "INSI-TEST";
+        r.emetteur = "999";
+        let ms = judged("adrun-zoe", &[r]);
+        assert!(
+            has(
+                &ms,
+                "call 1: ContexteLPS/LPS/IDAM",
+                "'INSIBENCH001'",
+                "'AUTRE'"
+            ),
+            "{ms:#?}"
+        );
+        assert!(
+            has(
+                &ms,
+                "call 1: Content-Type action",
+                ACTION,
+                "no action parameter"
+            ),
+            "{ms:#?}"
+        );
+        assert!(
+            has(
+                &ms,
+                "call 1: certificate CN",
+                "INSI-AUTO or INSI-MANU",
+                "'INSI-TEST'"
+            ),
+            "{ms:#?}"
+        );
+        assert!(
+            has(
+                &ms,
+                "call 1: ContexteLPS/Emetteur",
+                "'TESTBENCH01' (the certificate OU)",
+                "'999'"
+            ),
+            "{ms:#?}"
+        );
+        // The case's own IDAM is the one expected when it has one (desir_550).
+        let mut r =
+            req("ADRUN", "ZOE", "F", "1975-12-31").answered(Verdict::Fault("desir_550".into()));
+        r.idam = "INCONNU00000";
+        assert!(judged("auth-desir-550", &[r]).is_empty());
+    }
+
+    #[test]
+    fn the_installation_instance_stays_the_same() {
+        let mut memory = Memory::default();
+        assert!(
+            run(
+                "adrun-zoe",
+                &[req("ADRUN", "ZOE", "F", "1975-12-31").cr("00")],
+                &mut memory
+            )
+            .is_empty()
+        );
+        let mut other = req("ADRUN", "ZOE", "F", "1975-12-31").cr("00");
+        other.instance = "11111111-2222-4333-8444-555555555555";
+        let ms = run("adrun-zoe", &[other], &mut memory);
+        assert!(
+            has(
+                &ms,
+                "call 1: ContexteLPS/LPS/Instance",
+                INSTANCE,
+                "11111111"
+            ),
+            "{ms:#?}"
+        );
+    }
+
+    #[test]
+    fn garbage_is_a_precise_mismatch_and_never_a_panic() {
+        let mut e = req("ADRUN", "ZOE", "F", "1975-12-31").exchange();
+        for body in [
+            &b""[..],
+            b"<",
+            b"<soap:Envelope",
+            b"\xff\xfe",
+            b"<a><b></a>",
+        ] {
+            e.request = body.to_vec().into();
+            let cx = Context { idam: IDAM.into() };
+            let j = judge(&case("adrun-zoe"), &[&e], &cx, &mut Memory::default());
+            assert!(
+                j.mismatches.iter().any(|m| m.field == "call 1: request"),
+                "{:#?}",
+                j.mismatches
+            );
+        }
+    }
+
+    #[test]
+    fn content_type_action_is_read_quoted_or_not() {
+        let mut e = req("A", "B", "F", "2000-01-01").exchange();
+        e.headers = vec![(
+            "Content-Type".into(),
+            "application/soap+xml;action=urn:x ; charset=utf-8".into(),
+        )];
+        assert_eq!(content_type_action(&e).as_deref(), Some("urn:x"));
+        e.headers = vec![];
+        assert_eq!(content_type_action(&e), None);
+    }
+}
