@@ -130,6 +130,13 @@ fn our_own_cli_as_the_software_passes_the_public_package() {
         warnings.contains("check by hand: the software keeps the 2 INSHISTO entries"),
         "{warnings}"
     );
+    // A case's own checklist line (package format: `checklist`) comes first.
+    let warnings = case(&report, "2.08-cas2")["outcome"]["warnings"].to_string();
+    assert!(
+        warnings
+            .contains("check by hand: the software flags the key 10 of the INSHISTO 2810363220456"),
+        "{warnings}"
+    );
     // Injection is per case: 2.04-cas1 (live) and 1.10 (injected) share the identity.
     assert_eq!(
         case(&report, "1.10")["outcome"]["ins"]["oid"],
