@@ -4,6 +4,8 @@
 //! must pass, and a deliberately wrong curl client (wrong-client.sh), which must fail with
 //! precise messages.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -262,4 +264,48 @@ fn without_a_terminal_it_asks_for_drive_and_it_serves_loopback_only() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Interactive: on a real pseudo-terminal the case is printed with what to enter and its
+/// checklist; Enter ends it, `s` skips it.
+fn on_a_terminal(only: &str, typed: &str) -> (i32, String, Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = repo();
+    let inner = format!(
+        "{} check-client {} --listen 127.0.0.1:0 --pki {} --only {only} --report-dir {}",
+        env!("CARGO_BIN_EXE_insi-bench"),
+        root.join("testdata/packages/cnda-public").display(),
+        root.join("testdata/pki").display(),
+        dir.path().display()
+    );
+    let (code, text) = common::terminal::on_a_terminal(&inner, &[], "press Enter when", typed);
+    let report = std::fs::read_to_string(dir.path().join("report.json"))
+        .map(|t| serde_json::from_str(&t).expect("json"))
+        .unwrap_or(Value::Null);
+    (code, text, report)
+}
+
+#[test]
+fn at_a_terminal_enter_ends_a_case_and_s_skips_it() {
+    let (code, text, report) = on_a_terminal("refus-chiffre", "");
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("in the software: search by traits: nom \"DUPONT2\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("expect a local refusal: nothing may be sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("then check: the software refuses the input and names the field nom"),
+        "{text}"
+    );
+    assert_eq!(case(&report, "refus-chiffre")["status"], "pass");
+
+    let (code, text, report) = on_a_terminal("adrun-zoe", "s");
+    assert_eq!(code, 0, "{text}");
+    let skipped = case(&report, "adrun-zoe");
+    assert_eq!(skipped["status"], "skip");
+    assert_eq!(skipped["reason"], "skipped at the terminal");
 }

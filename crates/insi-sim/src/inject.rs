@@ -223,6 +223,24 @@ mod tests {
     }
 
     #[test]
+    fn every_matches_any_request_and_names_its_case() {
+        let rules = vec![Injection::new(
+            InjectMatch::Every {
+                case: "1.10".into(),
+            },
+            "<not-xml",
+        )];
+        let q = TraitQuery {
+            nom_naissance: "ECETINSI".into(),
+            prenoms: vec!["pierre-alain".into()],
+            ..TraitQuery::default()
+        };
+        assert!(find(&rules, None, Some(&q)).is_some());
+        assert!(find(&rules, Some("other"), None).is_some());
+        assert_eq!(rules[0].reason().to_string(), "injected: case 1.10");
+    }
+
+    #[test]
     fn cli_rules_say_what_is_wrong() {
         for bad in ["TCHITCHI", "TCHITCHI=file.xml", "case:=x.xml", "A/B="] {
             let err = Injection::parse_rule(bad).unwrap_err().to_string();
