@@ -275,3 +275,53 @@ fn cpx_mode_signs_assertions_and_every_answer_is_right() {
     assert_eq!(r["config"]["auth"], "cpx");
     assert_eq!(r["classes"]["ok"], 60, "{}", r["classes"]);
 }
+
+/// `load --history` records the result; `history` lists it as a load run; `compare` reads load
+/// result files too (a result compared with itself has no regression), and a package report
+/// against a load result is a note, not a crash.
+#[test]
+fn load_results_go_into_the_history_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (history, json) = (dir.path().join("h.sqlite"), dir.path().join("r.json"));
+    let out = bin()
+        .args([
+            "load",
+            "--requests",
+            "200",
+            "--population",
+            "5000",
+            "--no-progress",
+        ])
+        .args(["--concurrency", "4", "--label", "build-1", "--history"])
+        .arg(&history)
+        .arg("--json-report")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("history: run #1 recorded"), "{stdout}");
+    let list = bin()
+        .args(["--json", "history", "--kind", "load"])
+        .arg(&history)
+        .output()
+        .unwrap();
+    let list = json_of(&list);
+    assert_eq!(list[0]["kind"], "load", "{list}");
+    assert_eq!(list[0]["label"], "build-1");
+    assert!(
+        list[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("200 requests"),
+        "{list}"
+    );
+    let out = bin().arg("compare").arg(&json).arg(&json).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("no regression"), "{text}");
+}

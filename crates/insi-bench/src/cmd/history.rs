@@ -267,6 +267,48 @@ fn as_file(text: &str) -> Option<PathBuf> {
     Some(PathBuf::from(text))
 }
 
+/// The figures of a load result that `compare` reads.
+pub fn figures_of(report: &insi_load::report::LoadReport) -> insi_history::LoadFigures {
+    insi_history::LoadFigures {
+        target: report.config.target.clone(),
+        requests: report.requests,
+        ok: report.ok,
+        errors: report.errors,
+        wrong_answers: report.wrong_answers(),
+        throughput: report.throughput.requests_per_s,
+        p50_ms: report.latency_ms.p50,
+        p90_ms: report.latency_ms.p90,
+        p99_ms: report.latency_ms.p99,
+        p999_ms: report.latency_ms.p999,
+        max_ms: report.latency_ms.max,
+        intervals: report
+            .intervals
+            .iter()
+            .map(|i| insi_history::Interval {
+                duration_s: i.duration_s,
+                requests: i.requests,
+                p99_ms: i.p99_ms,
+            })
+            .collect(),
+    }
+}
+
+/// Records a load result in the history; returns its id.
+pub fn record_load(
+    history: &mut History,
+    report: &insi_load::report::LoadReport,
+    label: Option<String>,
+) -> anyhow::Result<i64> {
+    let detail = serde_json::to_value(report)?;
+    Ok(history.record_load(
+        &figures_of(report),
+        &report.started.to_string(),
+        &report.finished.to_string(),
+        &detail,
+        &meta(label),
+    )?)
+}
+
 /// A result file: the JSON report of `run` or the JSON result of `load`.
 fn snapshot_from_file(path: &Path) -> anyhow::Result<Snapshot> {
     let text = std::fs::read_to_string(path)
@@ -277,6 +319,10 @@ fn snapshot_from_file(path: &Path) -> anyhow::Result<Snapshot> {
         let run: insi_runner::Run = serde_json::from_value(value)
             .with_context(|| format!("{} is not a run report", path.display()))?;
         return Ok(Snapshot::Run(RunSnapshot::of(&run)));
+    }
+    if value.get("intervals").is_some() && value.get("throughput").is_some() {
+        let report = insi_load::report::LoadReport::parse(&text, &path.display().to_string())?;
+        return Ok(Snapshot::Load(figures_of(&report)));
     }
     anyhow::bail!(
         "{} is neither a run report (report.json of `insi-bench run`) nor a load result",

@@ -2,6 +2,7 @@
 //! request mix, check every answer, and write the results. Flags and glue only; the work is in
 //! the `insi-load` crate (docs/load.md).
 
+use crate::output::outln;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,10 @@ pub struct Args {
     /// A label for this run (the build under test, e.g. `git describe`).
     #[arg(long, value_name = "TEXT")]
     label: Option<String>,
+    /// Also record the result in this results history (SQLite; created if missing), for
+    /// `insi-bench history` and `insi-bench compare`.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     /// Non-sim targets: directory with ca.pem and the client credentials insi-auto.pem and
     /// insi-auto.key (as `run --pki`).
     #[arg(long, value_name = "DIR", default_value = "testdata/pki")]
@@ -141,6 +146,11 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
 }
 
 pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
+    // Opened first: a locked or foreign history file is a setup error, before any request.
+    let mut history = match &args.history {
+        Some(path) => Some(insi_history::History::open(path)?),
+        None => None,
+    };
     let env: Environment = args
         .target
         .parse()
@@ -299,18 +309,30 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         args.html.as_deref(),
         args.hdr.as_deref(),
     )?;
+    let recorded = match history.as_mut() {
+        Some(history) => Some(super::history::record_load(
+            history,
+            &report,
+            args.label.clone(),
+        )?),
+        None => None,
+    };
     if json {
         crate::output::json(&report)?;
     } else {
-        print!("{}", insi_load::print::table(&report));
+        crate::output::out(format_args!("{}", insi_load::print::table(&report)))?;
         for (what, path) in [
             ("JSON", &args.json_report),
             ("HTML", &args.html),
             ("HDR log", &args.hdr),
+            ("history", &args.history),
         ] {
             if let Some(p) = path {
-                println!("{what}: {}", p.display());
+                outln!("{what}: {}", p.display())?;
             }
+        }
+        if let Some(id) = recorded {
+            outln!("history: run #{id} recorded")?;
         }
     }
     Ok(verdict(&report))

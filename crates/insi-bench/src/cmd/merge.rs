@@ -41,12 +41,15 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         crate::output::json(&merged)?;
     } else {
-        print!("{}", insi_load::print::table(&merged));
+        crate::output::out(format_args!("{}", insi_load::print::table(&merged)))?;
         for s in &merged.sources {
-            println!(
+            crate::output::outln!(
                 "  source {} (slice {}): {} requests, {} right",
-                s.file, s.slice, s.requests, s.ok
-            );
+                s.file,
+                s.slice,
+                s.requests,
+                s.ok
+            )?;
         }
     }
     Ok(super::load::verdict(&merged))
