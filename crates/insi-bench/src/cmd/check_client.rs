@@ -48,18 +48,8 @@ pub struct Args {
     /// The authorisation number (IDAM) the software is configured with.
     #[arg(long, value_name = "IDAM", default_value = "INSIBENCH001")]
     idam: String,
-    /// Where the reports go [default: reports/<package name>-check-client].
-    #[arg(long, value_name = "DIR")]
-    report_dir: Option<PathBuf>,
-    /// JUnit XML report path [default: <report-dir>/junit.xml].
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    /// JSON report path [default: <report-dir>/report.json].
-    #[arg(long = "json-report", value_name = "FILE")]
-    json_report: Option<PathBuf>,
-    /// HTML evidence report path [default: <report-dir>/report.html].
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: super::reports::ReportArgs,
 }
 
 /// A human at a terminal plays the software's part: the case is printed, Enter ends it.
@@ -151,9 +141,9 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         listen_cpx: args.listen_cpx,
         cpx: cases.iter().any(|c| c.auth == insi_package::Auth::Cpx),
     };
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| {
-        Path::new("reports").join(format!("{}-check-client", package.manifest.name))
-    });
+    let report_dir = args
+        .reports
+        .dir(&format!("{}-check-client", package.manifest.name));
 
     let runtime = connect::runtime()?;
     let run = runtime.block_on(async {
@@ -179,21 +169,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         anyhow::Ok(result?)
     })?;
 
-    let paths = [
-        args.json_report
-            .clone()
-            .unwrap_or_else(|| report_dir.join("report.json")),
-        args.junit
-            .clone()
-            .unwrap_or_else(|| report_dir.join("junit.xml")),
-        args.html
-            .clone()
-            .unwrap_or_else(|| report_dir.join("report.html")),
-    ];
-    std::fs::create_dir_all(&report_dir)?;
-    insi_report::json::write(&run, &paths[0])?;
-    insi_report::junit::write(&run, &paths[1])?;
-    insi_report::html::write(&run, &paths[2])?;
+    let paths = args.reports.write(&run, &report_dir)?;
     if json {
         output::json(&run)?;
     } else {

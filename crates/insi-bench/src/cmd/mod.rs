@@ -17,6 +17,7 @@ pub mod merge;
 pub mod nir;
 pub mod normalize;
 pub mod package;
+pub mod reports;
 pub mod run;
 pub mod search;
 pub mod sim;

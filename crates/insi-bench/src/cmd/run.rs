@@ -33,18 +33,8 @@ pub struct Args {
     /// Run only these cases (repeatable, or comma-separated).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     only: Vec<String>,
-    /// Where the journal and reports go [default: reports/<package name>].
-    #[arg(long, value_name = "DIR")]
-    report_dir: Option<PathBuf>,
-    /// JUnit XML report path [default: <report-dir>/junit.xml].
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    /// JSON report path [default: <report-dir>/report.json].
-    #[arg(long = "json-report", value_name = "FILE")]
-    json_report: Option<PathBuf>,
-    /// HTML evidence report path [default: <report-dir>/report.html].
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: super::reports::ReportArgs,
     /// Continue an interrupted run: cases already in the journal are not run again.
     #[arg(long)]
     resume: bool,
@@ -94,10 +84,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
     let call_timeout = Duration::from_secs_f64(args.timeout.max(0.001));
     // Production is refused before anything at all is sent there.
     let spec = target_spec(args, package.personas.as_deref())?;
-    let report_dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| Path::new("reports").join(&package.manifest.name));
+    let report_dir = args.reports.dir(&package.manifest.name);
     let settings = RunSettings {
         only: args.only.clone(),
         jobs: args.jobs,
@@ -145,20 +132,7 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
 
-    let paths = [
-        args.json_report
-            .clone()
-            .unwrap_or_else(|| report_dir.join("report.json")),
-        args.junit
-            .clone()
-            .unwrap_or_else(|| report_dir.join("junit.xml")),
-        args.html
-            .clone()
-            .unwrap_or_else(|| report_dir.join("report.html")),
-    ];
-    insi_report::json::write(&run, &paths[0])?;
-    insi_report::junit::write(&run, &paths[1])?;
-    insi_report::html::write(&run, &paths[2])?;
+    let paths = args.reports.write(&run, &report_dir)?;
 
     if json {
         output::json(&run)?;
