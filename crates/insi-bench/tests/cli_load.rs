@@ -4,11 +4,13 @@
 //! another population (wrong answers, exit 1), and three processes sharing one `sim serve`,
 //! merged (counts add up, percentiles from the merged histogram).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use insi_load::report::{LoadReport, decode_histogram};
+
+mod common;
+use common::sim::{Server, start, url};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,33 +22,11 @@ fn bin() -> Command {
     c
 }
 
-/// Kills the server if a test fails half-way.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A standalone simulator on an ephemeral port with a population; returns it and its URL.
 fn serve(population: u64, seed: u64) -> (Server, String) {
-    let mut child = bin()
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--population", &population.to_string()])
-        .args(["--seed", &seed.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let banner: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("banner {line:?}: {e}"));
-    let url = banner["urls"][0][0].as_str().unwrap().to_owned();
-    (Server(child), url)
+    let (population, seed) = (population.to_string(), seed.to_string());
+    let (server, banner) = start(&["--population", &population, "--seed", &seed]);
+    (server, url(&banner))
 }
 
 fn json_of(out: &Output) -> serde_json::Value {

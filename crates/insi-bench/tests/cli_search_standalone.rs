@@ -2,11 +2,13 @@
 //! the committed test PKI: PEM and PKCS#12 identities, the configuration file, every
 //! authentication failure with its advice, and bounded retries of `desir_1020`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+mod common;
+use common::sim::{Server, start_with, url};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,33 +22,11 @@ fn pki(name: &str) -> String {
         .to_string()
 }
 
-/// The server process, killed when the test ends (pass or fail).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `sim serve` on an ephemeral port; returns it with its mTLS URL.
 fn serve(extra: &[&str]) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_insi-bench"))
-        .current_dir(workspace())
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let banner: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    let url = banner["urls"][0][0].as_str().unwrap().to_owned();
-    (Server(child), url)
+    let command = Command::new(env!("CARGO_BIN_EXE_insi-bench"));
+    let (server, banner) = start_with(command, extra, Stdio::null());
+    (server, url(&banner))
 }
 
 /// Runs `search traits` for ADRUN ZOE against `url` with `extra` flags.

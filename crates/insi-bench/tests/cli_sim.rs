@@ -3,41 +3,15 @@
 //! the server cleanly; every exchange is logged (redacted), recorded (`--record`) and listed by
 //! the inspector page, loaded in headless Chromium (`--inspect`).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::sim::{Server, start, start_with};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Kills the server if a test fails half-way.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> (Server, serde_json::Value) {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_insi-bench"));
-    let mut child = Command::new(bin)
-        .current_dir(workspace())
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let banner: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("banner {line:?}: {e}"));
-    (Server(child), banner)
 }
 
 fn curl(args: &[&str]) -> (String, String) {
@@ -241,26 +215,13 @@ fn start_logged_with(
     log: &Path,
     rust_log: Option<&str>,
 ) -> (Server, serde_json::Value) {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_insi-bench"));
-    let mut command = Command::new(bin);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_insi-bench"));
     command.env_remove("RUST_LOG");
     if let Some(filter) = rust_log {
         command.env("RUST_LOG", filter);
     }
-    let mut child = command
-        .current_dir(workspace())
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let banner: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("banner {line:?}: {e}"));
-    (Server(child), banner)
+    let log = std::fs::File::create(log).unwrap();
+    start_with(command, extra, Stdio::from(log))
 }
 
 /// The banner's example request, for another persona.

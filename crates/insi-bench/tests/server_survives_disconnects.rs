@@ -5,27 +5,21 @@
 //! and hang up without reading, many times and several at once, then checks the server still
 //! answers.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
+mod common;
+use common::sim::{start_with, url};
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A TLS client with the committed INSI-AUTO credential, trusting only the committed CA.
@@ -87,21 +81,13 @@ fn health(port: u16, config: &Arc<rustls::ClientConfig>) -> String {
 
 #[test]
 fn sim_serve_keeps_serving_when_clients_hang_up_mid_response() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_insi-bench"))
-        .current_dir(workspace())
-        .args(["--json", "sim", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sim serve");
-    // Keep the reading end of stdout open for the server's whole life.
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut server = Server(child);
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("banner");
-    let banner: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("banner {line:?}: {e}"));
-    let url = banner["urls"][0][0].as_str().expect("url").to_owned();
+    let (server, banner) = start_with(
+        Command::new(env!("CARGO_BIN_EXE_insi-bench")),
+        &[],
+        Stdio::null(),
+    );
+    let mut server = server;
+    let url = url(&banner);
     let port: u16 = url
         .trim_start_matches("https://127.0.0.1:")
         .split('/')

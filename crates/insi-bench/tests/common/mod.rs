@@ -3,4 +3,5 @@
 #![allow(dead_code)] // each test binary uses its own part of these helpers
 
 pub mod fs;
+pub mod sim;
 pub mod terminal;
