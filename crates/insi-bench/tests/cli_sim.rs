@@ -402,13 +402,21 @@ fn serve_logs_records_and_inspects_every_exchange() {
     let (_, code) = curl(&["-H", "Host: inspector.example", &inspect]);
     assert_eq!(code, "403");
 
-    // The record: one JSON line per exchange, unredacted, after a clean stop.
+    // The record: a notice line, then one JSON line per exchange, unredacted, after a clean stop.
     stop(server);
     let text = std::fs::read_to_string(&record).unwrap();
-    let lines: Vec<serde_json::Value> = text
+    let mut lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let notice = lines.remove(0);
+    assert!(
+        notice["personal_data"]
+            .as_str()
+            .unwrap()
+            .starts_with("This file holds personal data"),
+        "{text}"
+    );
     assert_eq!(lines.len(), 2, "{text}");
     assert_eq!(lines[0]["request"], adrun.as_str());
     assert_eq!(lines[1]["cr"], "01");

@@ -59,13 +59,12 @@ pub async fn check<D: Driver>(
     sink: &mut dyn Sink,
 ) -> Result<Run, CheckError> {
     let started = Instant::now();
-    let header = Header {
-        journal: 1,
-        package: package.manifest.name.clone(),
-        package_version: package.manifest.version.clone(),
-        target: target_label(session),
-        started: jiff::Timestamp::now().to_string(),
-    };
+    let header = Header::new(
+        &package.manifest.name,
+        &package.manifest.version,
+        &target_label(session),
+        jiff::Timestamp::now().to_string(),
+    );
     sink.begin(&header)?;
     sink.planned(cases.len())?;
     let cx = Context {

@@ -502,13 +502,7 @@ mod tests {
             })
             .collect();
         Run {
-            header: Header {
-                journal: 1,
-                package: "p".into(),
-                package_version: "1".into(),
-                target: "sim (embedded)".into(),
-                started: "2026-12-03T08:00:00Z".into(),
-            },
+            header: Header::new("p", "1", "sim (embedded)", "2026-12-03T08:00:00Z".into()),
             finished: "2026-12-03T08:00:01Z".into(),
             wall_ms: 1000.0,
             summary: Summary::of(&cases),

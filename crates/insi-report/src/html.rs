@@ -21,6 +21,7 @@ details{border:1px solid #e3e6ea;border-radius:6px;margin:.8em 0;padding:.4em .8
 details.fail{border-color:#e8a29c}summary{cursor:pointer}
 pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:12px;max-height:40em}
 .mismatch td{padding:.1em .8em .1em 0}
+.notice{background:#fff4e5;border:1px solid #f0b96b;border-radius:6px;padding:.5em .8em;margin:0 0 1em}
 ";
 
 pub fn render(run: &Run) -> String {
@@ -30,6 +31,11 @@ pub fn render(run: &Run) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
         escape(&title)
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"notice\"><strong>Personal data.</strong> {}</p>",
+        escape(&run.header.personal_data)
     );
     let _ = writeln!(out, "<h1>{}</h1>", escape(&title));
     let _ = writeln!(

@@ -13,6 +13,12 @@ pub fn render(run: &Run) -> String {
     let seconds = |ms: f64| format!("{:.3}", ms / 1000.0);
     let total_ms: f64 = run.cases.iter().map(|c| c.ms).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // A header read back from a journal is not ours to trust: `--` would end the comment.
+    let _ = writeln!(
+        out,
+        "<!-- {} -->",
+        run.header.personal_data.replace("--", "- -")
+    );
     let _ = writeln!(
         out,
         "<testsuites name=\"insi-bench\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{}\">",

@@ -191,13 +191,7 @@ mod tests {
     use crate::result::Status;
 
     fn header() -> Header {
-        Header {
-            journal: 1,
-            package: "p".into(),
-            package_version: "1".into(),
-            target: "sim".into(),
-            started: "2026-11-26T12:00:00Z".into(),
-        }
+        Header::new("p", "1", "sim", "2026-11-26T12:00:00Z".into())
     }
 
     fn result(id: &str) -> CaseResult {

@@ -67,7 +67,7 @@ pub use cards::CardSet;
 pub use compare::{Mismatch, compare};
 pub use journal::{Journal, JournalError};
 pub use outcome::{Attempt, FaultValue, InsValue, Outcome, Refusal, TraitsValue};
-pub use result::{CaseResult, Header, Run, Status, Summary};
+pub use result::{CaseResult, Header, PERSONAL_DATA_NOTICE, Run, Status, Summary};
 pub use runner::{
     JournalSettings, RUNNER_INSTANCE, RunError, RunSettings, Runner, check_production,
 };

@@ -6,15 +6,43 @@ use serde::{Deserialize, Serialize};
 use crate::compare::Mismatch;
 use crate::outcome::Outcome;
 
+/// What opens every evidence file the runner writes (journal, JSON, JUnit, HTML): the requests
+/// and answers in them carry names, birth dates, places of birth, NIR and INS.
+pub const PERSONAL_DATA_NOTICE: &str = "This file holds personal data (names, birth dates, \
+     places of birth, NIR and INS of the identities searched): keep it with the qualification \
+     evidence, share it only with whom the qualification requires, delete it when no longer needed.";
+
+fn personal_data_notice() -> String {
+    PERSONAL_DATA_NOTICE.to_owned()
+}
+
 /// The first journal line: which package and target the run belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Header {
+    /// [`PERSONAL_DATA_NOTICE`]. First, so that it opens the journal and the JSON report; journals
+    /// written before it existed read with the notice filled in.
+    #[serde(default = "personal_data_notice")]
+    pub personal_data: String,
     /// Journal format version (1).
     pub journal: u32,
     pub package: String,
     pub package_version: String,
     pub target: String,
     pub started: String,
+}
+
+impl Header {
+    /// A journal-format-1 header with the personal-data notice.
+    pub fn new(package: &str, package_version: &str, target: &str, started: String) -> Header {
+        Header {
+            personal_data: personal_data_notice(),
+            journal: 1,
+            package: package.to_owned(),
+            package_version: package_version.to_owned(),
+            target: target.to_owned(),
+            started,
+        }
+    }
 }
 
 /// How a case ended.

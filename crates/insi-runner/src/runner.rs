@@ -166,13 +166,12 @@ impl<'a> Runner<'a> {
                 (Some(journal), previous.results, header)
             }
             other => {
-                let header = Header {
-                    journal: 1,
-                    package: package.manifest.name.clone(),
-                    package_version: package.manifest.version.clone(),
-                    target: self.target.label().to_owned(),
-                    started: jiff::Timestamp::now().to_string(),
-                };
+                let header = Header::new(
+                    &package.manifest.name,
+                    &package.manifest.version,
+                    self.target.label(),
+                    jiff::Timestamp::now().to_string(),
+                );
                 let journal = match other {
                     Some(j) => Some(Journal::create(&j.dir, &header)?),
                     None => None,

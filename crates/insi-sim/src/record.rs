@@ -1,7 +1,8 @@
 //! `--record DIR`: every exchange as one JSON line, one file per run, flushed line by line so a
 //! crash loses nothing already answered.
 //!
-//! A line is [`crate::exchange::ExchangeJson`]: raw request and response (text), client
+//! The first line is `{"record":1,"personal_data":"…"}` ([`PERSONAL_DATA_NOTICE`]); every
+//! other line is [`crate::exchange::ExchangeJson`]: raw request and response (text), client
 //! certificate subject, PS NameID, HTTP status, CR or fault code, reason, timing. **The file
 //! holds personal data** (traits, NIR in the bodies and the reasons): it is evidence for the
 //! person running the tests, not something to publish.
@@ -40,6 +41,11 @@ pub enum RecordError {
     Task(String),
 }
 
+/// The first line of every record file: the exchanges after it carry personal data.
+pub const PERSONAL_DATA_NOTICE: &str = "This file holds personal data (the identity traits, NIR \
+     and INS in the requests, answers and reasons): it is test evidence, not something to publish; \
+     delete it when no longer needed.";
+
 /// A running recorder: a task writing every exchange of one log to one file.
 #[derive(Debug)]
 pub struct Recorder {
@@ -68,6 +74,13 @@ impl Recorder {
             .open(&path)
             .map_err(write_err)?;
         let mut out = BufWriter::new(file);
+        // The first line says what the file holds, before any exchange is in it.
+        let notice = serde_json::json!({ "record": 1, "personal_data": PERSONAL_DATA_NOTICE });
+        serde_json::to_writer(&mut out, &notice)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .map_err(write_err)?;
         let mut rx = log.subscribe_lossless();
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
