@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         // `insi-bench … | head`: the reader has gone, which is not an error worth a message.
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("insi-bench: error: {err:#}");
+            eprintln!("insi-bench: error: {}", output::error_text(&err));
             ExitCode::from(2)
         }
     }

@@ -39,3 +39,51 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// An error and its causes on one line, `a: b: c`, skipping a cause whose text the line already
+/// holds: many error types quote their source in their own message (`cannot write X: {source}`)
+/// and also expose it as `source()`, which `{:#}` would print twice.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn a_cause_quoted_by_its_error_is_not_repeated() {
+        #[derive(Debug)]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Quoting {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "cannot write f: {}", self.source)
+            }
+        }
+        impl std::error::Error for Quoting {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let quoted = anyhow::Error::new(Quoting {
+            source: std::io::Error::other("disk full"),
+        });
+        assert_eq!(error_text(&quoted), "cannot write f: disk full");
+        let plain =
+            anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write f");
+        assert_eq!(error_text(&plain), "cannot write f: disk full");
+    }
+}

@@ -61,6 +61,12 @@ pub enum HistoryError {
         path.display()
     )]
     Newer { path: PathBuf, found: i64 },
+    #[error(
+        "{} is damaged ({detail}); it was left as it is: restore it from a backup, or give \
+         another --history file (`sqlite3 FILE .recover` may save its runs)",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error("{}: {source}", path.display())]
     Sqlite {
         path: PathBuf,
@@ -69,7 +75,7 @@ pub enum HistoryError {
     #[error("no run matches {0} in the history")]
     NoSuchRun(String),
     #[error("history row {id} is damaged: {detail}")]
-    Damaged { id: i64, detail: String },
+    DamagedRow { id: i64, detail: String },
 }
 
 /// Which run: `last`, `previous` (the one before the last), or an id.
@@ -181,6 +187,18 @@ impl History {
             });
         }
         if version == SCHEMA_VERSION {
+            // A damaged page would otherwise show up only when the run is recorded, after every
+            // case ran; quick_check reads each page once (milliseconds for a history file).
+            let verdict: String = self
+                .conn
+                .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                .map_err(|e| self.error(e))?;
+            if verdict != "ok" {
+                return Err(HistoryError::Damaged {
+                    path: self.path.clone(),
+                    detail: format!("SQLite integrity check: {verdict}"),
+                });
+            }
             return Ok(());
         }
         // Version 0: a new file, or some other SQLite database we must not touch.
@@ -277,7 +295,7 @@ impl History {
         meta: &Meta,
         cases: &[(&str, &str, f64)],
     ) -> Result<i64, HistoryError> {
-        let snapshot = serde_json::to_string(snapshot).map_err(|e| HistoryError::Damaged {
+        let snapshot = serde_json::to_string(snapshot).map_err(|e| HistoryError::DamagedRow {
             id: 0,
             detail: e.to_string(),
         })?;
@@ -404,7 +422,7 @@ impl History {
             .optional()
             .map_err(|e| self.error(e))?
             .ok_or_else(|| HistoryError::NoSuchRun(format!("#{id}")))?;
-        serde_json::from_str(&text).map_err(|e| HistoryError::Damaged {
+        serde_json::from_str(&text).map_err(|e| HistoryError::DamagedRow {
             id,
             detail: e.to_string(),
         })
@@ -445,6 +463,10 @@ fn classify(path: &Path, e: rusqlite::Error) -> HistoryError {
         Some(ErrorCode::NotADatabase) => HistoryError::NotAHistory {
             path: path.to_path_buf(),
             detail: "not a SQLite database".into(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => HistoryError::Damaged {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
         },
         _ => HistoryError::Sqlite {
             path: path.to_path_buf(),

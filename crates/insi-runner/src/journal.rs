@@ -24,6 +24,19 @@ pub enum JournalError {
     CreateDir { dir: PathBuf, source: io::Error },
     #[error("cannot write the journal {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    /// A finished case could not be added (disk full, file system gone read-only, …). The file
+    /// was cut back to its last whole line: what it held before is intact.
+    #[error(
+        "cannot add a finished case to the journal {}: {source}; the {recorded} cases recorded \
+         before are intact: free space there (or move the report directory elsewhere), then run \
+         the same command with --resume to run only the others",
+        path.display()
+    )]
+    Append {
+        path: PathBuf,
+        recorded: usize,
+        source: io::Error,
+    },
     #[error("cannot read the journal {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error("--resume: no journal at {} (run once without --resume)", path.display())]
@@ -58,6 +71,10 @@ pub enum JournalError {
 pub struct Journal {
     file: File,
     path: PathBuf,
+    /// Bytes of whole lines written: where a failed append is cut back to.
+    len: u64,
+    /// Cases recorded (the header excluded), for the error that says what is safe.
+    recorded: usize,
 }
 
 /// What an existing journal holds.
@@ -79,8 +96,15 @@ impl Journal {
             path: path.clone(),
             source,
         })?;
-        let mut journal = Journal { file, path };
-        journal.append(header)?;
+        let mut journal = Journal {
+            file,
+            path,
+            len: 0,
+            recorded: 0,
+        };
+        journal
+            .append(header)
+            .map_err(|(path, source)| JournalError::Write { path, source })?;
         Ok(journal)
     }
 
@@ -149,31 +173,56 @@ impl Journal {
             .map_err(write_error)?;
         file.set_len(good_bytes).map_err(write_error)?;
         file.seek(io::SeekFrom::End(0)).map_err(write_error)?;
-        Ok((Journal { file, path }, Previous { header, results }))
+        let recorded = results.len();
+        Ok((
+            Journal {
+                file,
+                path,
+                len: good_bytes,
+                recorded,
+            },
+            Previous { header, results },
+        ))
     }
 
     /// Appends one finished case and waits until it is on disk.
     pub fn record(&mut self, result: &CaseResult) -> Result<(), JournalError> {
         self.append(result)
+            .map_err(|(path, source)| JournalError::Append {
+                path,
+                recorded: self.recorded,
+                source,
+            })?;
+        self.recorded += 1;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn append(&mut self, value: &impl serde::Serialize) -> Result<(), JournalError> {
-        let mut bytes = serde_json::to_vec(value).map_err(|e| JournalError::Write {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
+    /// Writes one line and syncs it; on failure, cuts the file back to its last whole line (a
+    /// torn line would be dropped by `--resume` anyway, but a clean file is one less surprise).
+    fn append(&mut self, value: &impl serde::Serialize) -> Result<(), (PathBuf, io::Error)> {
+        let mut bytes =
+            serde_json::to_vec(value).map_err(|e| (self.path.clone(), io::Error::other(e)))?;
         bytes.push(b'\n');
-        self.file
+        match self
+            .file
             .write_all(&bytes)
             .and_then(|()| self.file.sync_data())
-            .map_err(|source| JournalError::Write {
-                path: self.path.clone(),
-                source,
-            })
+        {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(source) => {
+                // Best effort: truncating frees space, so it works on a full disk too.
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(io::SeekFrom::Start(self.len));
+                Err((self.path.clone(), source))
+            }
+        }
     }
 }
 

@@ -29,7 +29,8 @@ impl ReportArgs {
     }
 
     /// Writes the JSON, JUnit and HTML reports of `run` (in `dir` unless a path is given) and
-    /// returns their paths in that order.
+    /// returns their paths in that order. One that cannot be written does not stop the others:
+    /// the error names every file that failed and why.
     pub fn write(&self, run: &insi_runner::Run, dir: &Path) -> anyhow::Result<[PathBuf; 3]> {
         let pick =
             |given: &Option<PathBuf>, name: &str| given.clone().unwrap_or_else(|| dir.join(name));
@@ -38,10 +39,21 @@ impl ReportArgs {
             pick(&self.junit, "junit.xml"),
             pick(&self.html, "report.html"),
         ];
-        std::fs::create_dir_all(dir)?;
-        insi_report::json::write(run, &paths[0])?;
-        insi_report::junit::write(run, &paths[1])?;
-        insi_report::html::write(run, &paths[2])?;
-        Ok(paths)
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("cannot create the report directory {}: {e}", dir.display())
+        })?;
+        let failed: Vec<String> = [
+            insi_report::json::write(run, &paths[0]),
+            insi_report::junit::write(run, &paths[1]),
+            insi_report::html::write(run, &paths[2]),
+        ]
+        .into_iter()
+        .filter_map(|r| r.err().map(|e| e.to_string()))
+        .collect();
+        if failed.is_empty() {
+            Ok(paths)
+        } else {
+            anyhow::bail!("{}", failed.join("; "))
+        }
     }
 }

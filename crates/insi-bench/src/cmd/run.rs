@@ -132,7 +132,13 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
 
-    let paths = args.reports.write(&run, &report_dir)?;
+    // Reports are derived from the journal: one that cannot be written loses nothing, so the
+    // summary is still shown and the error says how to get the reports back.
+    let journal_path = report_dir.join(journal::FILE_NAME);
+    let (paths, report_error) = match args.reports.write(&run, &report_dir) {
+        Ok(paths) => (Some(paths), None),
+        Err(e) => (None, Some(e)),
+    };
 
     if json {
         output::json(&run)?;
@@ -148,13 +154,15 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
             "{}",
             terminal::summary_line(style, &run.summary, run.wall_ms)
         )?;
-        outln!(
-            "journal: {}\nreports: {}, {}, {}",
-            report_dir.join(journal::FILE_NAME).display(),
-            paths[0].display(),
-            paths[1].display(),
-            paths[2].display()
-        )?;
+        outln!("journal: {}", journal_path.display())?;
+        if let Some(paths) = &paths {
+            outln!(
+                "reports: {}, {}, {}",
+                paths[0].display(),
+                paths[1].display(),
+                paths[2].display()
+            )?;
+        }
     }
     if let (Some(id), Some(path), false) = (
         history.as_ref().and_then(|h| h.recorded),
@@ -162,6 +170,14 @@ pub fn run(args: &Args, json: bool) -> anyhow::Result<ExitCode> {
         json,
     ) {
         outln!("history: run #{id} recorded in {}", path.display())?;
+    }
+    if let Some(e) = report_error {
+        anyhow::bail!(
+            "{e:#}; the journal {} holds the whole run: free space or choose other report paths, \
+             then run the same command with --resume to write the reports without running any \
+             case again",
+            journal_path.display()
+        );
     }
     if let Some(e) = late_error {
         anyhow::bail!("{e} (the journal and the reports are complete)");
