@@ -85,12 +85,39 @@ pub struct ProfileFile {
     pub beneficiaires: Vec<BeneficiarySpec>,
 }
 
+/// A profile's PIN. Test material, yet handled as a PIN: zeroised on drop, never in `Debug`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(from = "String")]
+pub struct ProfilePin(Zeroizing<String>);
+
+impl ProfilePin {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_zeroizing(self) -> Zeroizing<String> {
+        self.0
+    }
+}
+
+impl From<String> for ProfilePin {
+    fn from(text: String) -> ProfilePin {
+        ProfilePin(Zeroizing::new(text))
+    }
+}
+
+impl std::fmt::Debug for ProfilePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProfilePin(<redacted>)")
+    }
+}
+
 /// The `[cps3]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cps3Spec {
     pub serial: String,
-    pub pin: String,
+    pub pin: ProfilePin,
     pub pin_tries_left: Option<u8>,
     pub actua: Option<[String; 2]>,
     pub auth_key: PathBuf,
@@ -180,7 +207,8 @@ impl Profile {
                 if c.serial.len() != 10 || !c.serial.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(self.invalid("cps3.serial", "must be 10 digits (ANS card numbers)"));
                 }
-                if !(4..=8).contains(&c.pin.len()) || !c.pin.bytes().all(|b| b.is_ascii_digit()) {
+                let pin = c.pin.expose();
+                if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(self.invalid("cps3.pin", "must be 4 to 8 digits"));
                 }
                 if c.pin_tries_left.is_some_and(|t| t > 3) {
@@ -276,7 +304,7 @@ impl Profile {
                 cps3::build(
                     Cps3Material {
                         serial: c.serial.clone(),
-                        pin: Zeroizing::new(c.pin.clone()),
+                        pin: c.pin.0.clone(),
                         tries_left: c.pin_tries_left.unwrap_or(3),
                         auth_key: self.key("cps3.auth_key", &c.auth_key)?,
                         auth_cert_der: self.cert("cps3.auth_cert", &c.auth_cert)?,

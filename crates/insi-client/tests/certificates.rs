@@ -249,3 +249,24 @@ fn identities_from_pem_and_pkcs12_are_accepted_by_the_tls_stack() {
     let no_key = ClientIdentity::from_pem_files(&cert, None).unwrap_err();
     assert!(matches!(no_key, CertError::NoKey(_)), "{no_key}");
 }
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let issued = issue("INSI-AUTO", 365);
+    let needle = "Pw-debug-needle-31";
+    let password = Password::new(needle.to_owned());
+    assert_eq!(format!("{password:?}"), "Password(<redacted>)");
+    let p12 = pkcs12(
+        &issued,
+        needle,
+        EncryptionAlgorithm::PbeWithHmacSha256AndAes256,
+    );
+    let file = CertificateFile::parse(&p12, "client.p12", Some(&password)).unwrap();
+    assert!(file.has_key());
+    let pem = format!("{}{}", issued.cert_pem, issued.key_pem);
+    let identity = ClientIdentity::from_pem(pem.as_bytes()).unwrap();
+    for text in [format!("{file:?}"), format!("{identity:?}")] {
+        assert!(!text.contains(needle), "{text}");
+        assert!(!text.contains("PRIVATE KEY"), "{text}");
+    }
+}

@@ -27,9 +27,16 @@ pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:12px;max-height:40em
 pub fn render(run: &Run) -> String {
     let mut out = String::with_capacity(64 * 1024 + run.cases.len() * 8 * 1024);
     let title = format!("insi-bench — {}", run.header.package);
+    // Said twice: in a comment at the very top for whoever opens the file as text, and as a
+    // banner above the title for whoever opens it in a browser.
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<!-- {} -->",
+        run.header.personal_data.replace("--", "- -")
+    );
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        "<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
         escape(&title)
     );
     let _ = writeln!(

@@ -120,7 +120,7 @@ impl CardSet {
                         .file
                         .cps3
                         .as_ref()
-                        .map(|c| c.pin.clone())
+                        .map(|c| c.pin.expose().to_owned())
                         .unwrap_or_default(),
                 );
                 let built = profile
@@ -231,11 +231,11 @@ fn demo_card() -> Result<(Card, Zeroizing<String>), String> {
             .map(|(_, der)| der)
             .map_err(|e| format!("built-in demo card certificate: {e}"))
     };
-    let pin = Zeroizing::new(spec.pin.clone());
+    let pin = Zeroizing::new(spec.pin.expose().to_owned());
     let card = card_emu::cps3::build(
         card_emu::cps3::Cps3Material {
             serial: spec.serial,
-            pin: Zeroizing::new(spec.pin),
+            pin: spec.pin.into_zeroizing(),
             tries_left: spec.pin_tries_left.unwrap_or(3),
             auth_key: key(DEMO_AUTH_KEY)?,
             auth_cert_der: cert(DEMO_AUTH_CERT)?,
