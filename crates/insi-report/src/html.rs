@@ -34,9 +34,9 @@ pub fn render(run: &Run) -> String {
         "<!DOCTYPE html>\n<!-- {} -->",
         run.header.personal_data.replace("--", "- -")
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        "<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>",
         escape(&title)
     );
     let _ = writeln!(
