@@ -59,7 +59,7 @@ fn bad_profiles_are_explained() {
 fn a_profile_pin_never_shows_in_debug_output() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/packages/cnda-public/cards/cps3-etrangere.toml");
-    let profile = card_emu::Profile::load(&path).unwrap();
+    let profile = Profile::load(&path).unwrap();
     let text = format!("{profile:?}");
     assert!(text.contains("ProfilePin(<redacted>)"), "{text}");
     assert!(!text.contains("\"4321\""), "{text}");
