@@ -107,13 +107,25 @@ pub enum PersonaError {
     },
 }
 
+/// Largest personas file read (4 MiB: thousands of personas).
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 impl Personas {
     /// Reads and checks a personas file.
     pub fn load(path: &Path) -> Result<Personas, PersonaError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PersonaError::Read {
+        let read_error = |source| PersonaError::Read {
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        // Checked before reading: a personas file is hand-written, a few KiB; anything far
+        // larger is a wrong path, not personas.
+        let size = std::fs::metadata(path).map_err(read_error)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(read_error(std::io::Error::other(format!(
+                "{size} bytes, more than the {MAX_FILE_BYTES}-byte limit for a personas file"
+            ))));
+        }
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
         Self::parse(&text).map_err(|err| match err {
             PersonaError::Toml { message, .. } => PersonaError::Toml {
                 path: path.display().to_string(),
