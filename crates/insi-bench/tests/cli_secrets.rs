@@ -5,7 +5,8 @@
 //! results) is searched for them. The search is first shown to find a secret where it is meant to
 //! be (the card profile), so that finding nothing elsewhere means something.
 //!
-//! Also: evidence files say at their top that they hold personal data.
+//! Also: logs hold no personal data (names, birth dates, NIR) unless asked, and evidence files
+//! say at their top that they hold personal data.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -320,6 +321,29 @@ fn no_secret_in_any_output_log_or_file() {
     assert_eq!(run_code, Some(0), "{}", outputs.join("\n"));
     assert_ne!(code("cert inspect, wrong password"), Some(0));
     assert_ne!(code("search, wrong password"), Some(0));
+
+    // Logs (stderr at trace level, the simulator's log) carry no personal data without
+    // --log-personal-data: the traits searched and the INS answered are redacted.
+    let personal = ["ADRUN", "1975-12-31", "2751263220749"];
+    let mut in_logs = Vec::new();
+    for (label, out) in &runs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for p in personal {
+            if stderr.contains(p) {
+                in_logs.push(format!("{label}: stderr holds {p}"));
+            }
+        }
+    }
+    let log = std::fs::read_to_string(&sim_log).expect("log");
+    for p in personal {
+        if log.contains(p) {
+            in_logs.push(format!("the simulator's log holds {p}"));
+        }
+    }
+    assert!(in_logs.is_empty(), "{in_logs:#?}");
+    // … while the search's own answer, on stdout, shows them: the check looks at the right text.
+    let search = &runs.iter().find(|(l, _)| l == "search").expect("search").1;
+    assert!(String::from_utf8_lossy(&search.stdout).contains("2751263220749"));
 
     // Evidence files open with the personal-data notice.
     for name in ["journal.jsonl", "report.json", "junit.xml", "report.html"] {
