@@ -37,6 +37,16 @@ pub enum PcscError {
     Mute { reader: String },
     #[error("the card was removed from reader {reader:?}: insert it again")]
     Removed { reader: String },
+    #[error(
+        "the card in reader {reader:?} was reset by another application: its state (verified \
+         PIN) is lost; start the operation again"
+    )]
+    Reset { reader: String },
+    #[error(
+        "reader {reader:?} is not available (unplugged, or its driver failed): plug it back in, \
+         insert the card and start again (`insi-bench card list` shows the readers)"
+    )]
+    ReaderUnavailable { reader: String },
     #[error("reader name {0:?} contains a NUL byte")]
     BadReaderName(String),
     #[error("PC/SC {what} failed: {source}")]
@@ -61,6 +71,11 @@ impl PcscError {
             | pcsc::Error::UnpoweredCard
             | pcsc::Error::UnsupportedCard => Self::Mute { reader },
             pcsc::Error::RemovedCard => Self::Removed { reader },
+            pcsc::Error::ResetCard => Self::Reset { reader },
+            // A reader being removed, in error, or gone since it was listed.
+            pcsc::Error::ReaderUnavailable | pcsc::Error::UnknownReader => {
+                Self::ReaderUnavailable { reader }
+            }
             source => Self::Other { what, source },
         }
     }
@@ -170,21 +185,48 @@ impl PcscContext {
 
     /// Waits until `reader` holds a card, and returns its ATR.
     pub fn wait_for_card(&self, reader: &str, timeout: Duration) -> Result<Vec<u8>, PcscError> {
-        self.wait_for(reader, timeout, true)
-            .map(|atr| atr.unwrap_or_default())
+        self.wait_for(reader, timeout, |present, _| present)
+            .map(|(atr, _)| atr)
+    }
+
+    /// [`PcscContext::wait_for_card`], also returning the reader's event count: how many card
+    /// insertions and removals pcscd's event thread has announced (16 bits, wrapping).
+    pub fn wait_for_card_counted(
+        &self,
+        reader: &str,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, u32), PcscError> {
+        self.wait_for(reader, timeout, |present, _| present)
     }
 
     /// Waits until `reader` is empty.
     pub fn wait_for_removal(&self, reader: &str, timeout: Duration) -> Result<(), PcscError> {
-        self.wait_for(reader, timeout, false).map(|_| ())
+        self.wait_for(reader, timeout, |present, _| !present)
+            .map(|_| ())
     }
 
+    /// Waits until `reader` is empty *and* pcscd's event thread has announced an event since it
+    /// counted `count`. The reader state alone may say "empty" first: pcsc-lite 1.9.9's
+    /// `SCardDisconnect` of a card that was pulled sets it before the event thread has polled,
+    /// and a card inserted in that window is never announced (docs/cards.md §6).
+    pub fn wait_for_removal_since(
+        &self,
+        reader: &str,
+        count: u32,
+        timeout: Duration,
+    ) -> Result<(), PcscError> {
+        self.wait_for(reader, timeout, |present, now| !present && now != count)
+            .map(|_| ())
+    }
+
+    /// Waits until `done(card present, event count)`; returns the ATR (empty without a card)
+    /// and the event count.
     fn wait_for(
         &self,
         reader: &str,
         timeout: Duration,
-        present: bool,
-    ) -> Result<Option<Vec<u8>>, PcscError> {
+        done: impl Fn(bool, u32) -> bool,
+    ) -> Result<(Vec<u8>, u32), PcscError> {
         let deadline = Instant::now() + timeout;
         let mut states = [ReaderState::new(cname(reader)?, State::UNAWARE)];
         loop {
@@ -207,8 +249,14 @@ impl PcscContext {
                 });
             }
             let is_present = ev.contains(State::PRESENT) && !ev.contains(State::MUTE);
-            if is_present == present {
-                return Ok(is_present.then(|| states[0].atr().to_vec()));
+            let count = states[0].event_count();
+            if done(is_present, count) {
+                let atr = if is_present {
+                    states[0].atr().to_vec()
+                } else {
+                    Vec::new()
+                };
+                return Ok((atr, count));
             }
             states[0].sync_current_state();
         }
@@ -332,28 +380,119 @@ impl CardTransport for PcscCard {
             // "no bytes at all" as removal, which is what the user has to act on.
             Ok([]) => Err(TransportError::CardRemoved),
             Ok(r) => Err(TransportError::Malformed { len: r.len() }),
-            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) => {
-                Err(TransportError::CardRemoved)
-            }
             Err(pcsc::Error::ResetCard) => {
                 // Another application (or a power glitch) reset the card: reconnect so the next
                 // operation can run, but never replay this one (the PIN state is gone).
                 match self.reconnect(false) {
                     Ok(()) => Err(TransportError::CardReset),
-                    Err(PcscError::NoCard { .. } | PcscError::Removed { .. }) => {
-                        Err(TransportError::CardRemoved)
-                    }
-                    Err(e) => Err(TransportError::Other {
-                        what: "PC/SC reconnect after reset",
-                        detail: e.to_string(),
-                    }),
+                    Err(e) => Err(reconnect_error(e)),
                 }
             }
-            Err(pcsc::Error::Timeout) => Err(TransportError::Timeout),
-            Err(e) => Err(TransportError::Other {
-                what: "PC/SC transmit",
-                detail: e.to_string(),
-            }),
+            Err(e) => Err(transmit_error(e)),
         }
+    }
+}
+
+/// What a failed `SCardTransmit` means for the caller, one typed error per thing to do.
+/// `ResetCard` is handled by the caller (it reconnects first).
+fn transmit_error(e: pcsc::Error) -> TransportError {
+    match e {
+        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard => TransportError::CardRemoved,
+        pcsc::Error::ResetCard => TransportError::CardReset,
+        pcsc::Error::Timeout => TransportError::Timeout,
+        // libpcsclite answers COMM_ERROR when pcscd's socket closes mid-call (winscard_msg.c:
+        // "peer closed the socket"), NO_SERVICE when it cannot reach pcscd at all.
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError => {
+            TransportError::ServiceStopped
+        }
+        // pcscd's answers for a handle whose reader is gone or in error (readerfactory.c).
+        pcsc::Error::ReaderUnavailable | pcsc::Error::UnknownReader => {
+            TransportError::ReaderUnavailable
+        }
+        // The driver failed the exchange (ifdwrapper.c maps IFD errors to it); with vpcd, an
+        // APDU sent after the emulator dropped the connection but before pcscd's next poll.
+        pcsc::Error::NotTransacted => TransportError::NotTransacted,
+        e => TransportError::Other {
+            what: "PC/SC transmit",
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Why the reconnection after a reset failed, as a transport error.
+fn reconnect_error(e: PcscError) -> TransportError {
+    match e {
+        PcscError::NoCard { .. } | PcscError::Removed { .. } => TransportError::CardRemoved,
+        PcscError::NoService => TransportError::ServiceStopped,
+        PcscError::ReaderUnavailable { .. } => TransportError::ReaderUnavailable,
+        e => TransportError::Other {
+            what: "PC/SC reconnect after reset",
+            detail: e.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every PC/SC status a session can end with has its own error (and advice).
+    #[test]
+    fn pcsc_statuses_map_to_distinct_transport_errors() {
+        use TransportError as T;
+        let cases = [
+            (pcsc::Error::RemovedCard, T::CardRemoved),
+            (pcsc::Error::NoSmartcard, T::CardRemoved),
+            (pcsc::Error::ResetCard, T::CardReset),
+            (pcsc::Error::Timeout, T::Timeout),
+            (pcsc::Error::NoService, T::ServiceStopped),
+            (pcsc::Error::ServiceStopped, T::ServiceStopped),
+            (pcsc::Error::CommError, T::ServiceStopped),
+            (pcsc::Error::ReaderUnavailable, T::ReaderUnavailable),
+            (pcsc::Error::UnknownReader, T::ReaderUnavailable),
+            (pcsc::Error::NotTransacted, T::NotTransacted),
+        ];
+        for (status, want) in cases {
+            assert_eq!(transmit_error(status), want, "{status:?}");
+        }
+        assert!(matches!(
+            transmit_error(pcsc::Error::InvalidHandle),
+            T::Other { .. }
+        ));
+        let reader = || "Virtual PCD 00 00".to_owned();
+        assert_eq!(
+            reconnect_error(PcscError::NoCard { reader: reader() }),
+            T::CardRemoved
+        );
+        assert_eq!(reconnect_error(PcscError::NoService), T::ServiceStopped);
+        assert_eq!(
+            reconnect_error(PcscError::ReaderUnavailable { reader: reader() }),
+            T::ReaderUnavailable
+        );
+    }
+
+    #[test]
+    fn pcsc_statuses_map_to_distinct_pcsc_errors() {
+        let r = "R";
+        let e = |s| PcscError::from_pcsc("connect", r, s);
+        assert_eq!(e(pcsc::Error::ServiceStopped), PcscError::NoService);
+        assert_eq!(e(pcsc::Error::CommError), PcscError::NoService);
+        assert_eq!(
+            e(pcsc::Error::ReaderUnavailable),
+            PcscError::ReaderUnavailable { reader: r.into() }
+        );
+        assert_eq!(
+            e(pcsc::Error::UnknownReader),
+            PcscError::ReaderUnavailable { reader: r.into() }
+        );
+        assert_eq!(
+            e(pcsc::Error::ResetCard),
+            PcscError::Reset { reader: r.into() }
+        );
+        assert!(
+            e(pcsc::Error::ReaderUnavailable)
+                .to_string()
+                .contains("plug it back in")
+        );
     }
 }

@@ -45,6 +45,22 @@ pub enum TransportError {
     #[error("the card did not answer in time: check the reader, or remove and re-insert the card")]
     Timeout,
     #[error(
+        "the PC/SC service (pcscd) stopped during the exchange: restart it (`systemctl restart \
+         pcscd`, or `pcscd -f`), then start the operation again; the card lost its state \
+         (verified PIN)"
+    )]
+    ServiceStopped,
+    #[error(
+        "the reader is not available any more (unplugged, or its driver failed): plug it back in, \
+         insert the card and start the operation again (`insi-bench card list` shows the readers)"
+    )]
+    ReaderUnavailable,
+    #[error(
+        "the reader could not exchange the command with the card (card removed or reader fault): \
+         check that the card is inserted, re-insert it and start the operation again"
+    )]
+    NotTransacted,
+    #[error(
         "the card answered with {len} bytes, which is not a response APDU (at least SW1 SW2 expected)"
     )]
     Malformed { len: usize },

@@ -139,6 +139,18 @@ impl Card {
         self.security.as_ref().map(Cps3Security::tries_left)
     }
 
+    /// VERIFY commands carrying a PIN this card received (CPS3 profile only), over its whole
+    /// life: power events do not reset it, and a [`Card::clone`] carries it on.
+    pub fn pin_presentations(&self) -> Option<u32> {
+        self.security.as_ref().map(Cps3Security::pin_presentations)
+    }
+
+    /// Command APDUs received (answered or pulled) over the card's life; the counter
+    /// [`Faults::pull_after_apdus`] compares with.
+    pub fn apdus_seen(&self) -> u32 {
+        self.apdus_seen
+    }
+
     /// A power event: volatile state is lost.
     pub fn power(&mut self, _event: Power) {
         self.current_df = MF;

@@ -231,6 +231,7 @@ pub fn build(m: Cps3Material, t0_chunk: Option<usize>) -> Card {
     card.security = Some(Cps3Security {
         pin: m.pin,
         tries: m.tries_left.min(MAX_TRIES),
+        presented: 0,
         verified: false,
         auth_key: m.auth_key,
         sign_key: m.sign_key,
@@ -254,6 +255,9 @@ struct Se {
 pub struct Cps3Security {
     pin: Zeroizing<String>,
     tries: u8,
+    /// VERIFY commands that carried a PIN, right or wrong, since the card was made: what tests
+    /// count to prove a host never re-presents a PIN by itself. Survives power events.
+    presented: u32,
     verified: bool,
     auth_key: PrivateKey,
     sign_key: PrivateKey,
@@ -300,6 +304,9 @@ impl Cps3Security {
     }
     pub fn pin_verified(&self) -> bool {
         self.verified
+    }
+    pub fn pin_presentations(&self) -> u32 {
+        self.presented
     }
     pub(crate) fn reset(&mut self) {
         self.verified = false;
@@ -348,6 +355,9 @@ impl Cps3Security {
     }
 
     fn verify(&mut self, cmd: &Command) -> Reply {
+        if !cmd.data.is_empty() {
+            self.presented = self.presented.saturating_add(1);
+        }
         if self.tries == 0 {
             return Reply::sw(StatusWord::AUTH_METHOD_BLOCKED);
         }

@@ -6,10 +6,12 @@
 //! - it reads only a private `-c` config dir listing vpcd readers on free ports;
 //! - `PCSCLITE_CSOCK_NAME` is set before this process's first PC/SC call, and the socket path is
 //!   the same for every instance of this process, because libpcsclite caches it (pitfall 1);
-//! - waits use `SCardGetStatusChange`;
+//! - waits use `SCardGetStatusChange`; [`Session::insert`] also waits until pcscd's event thread
+//!   has announced the previous card's removal (its event count), not only the reader state;
 //! - the last [`Session`] dropped kills pcscd by pid (SIGTERM, then SIGKILL) and removes the
 //!   socket and directory — also when a test panics, since drops run during unwinding. pcscd runs
-//!   with `-x` (exit when idle) as a safety net should this process be killed outright.
+//!   with `-x` (exit when idle) as a safety net should this process be killed outright;
+//! - [`Pcscd::kill`] SIGKILLs and reaps it mid-test (pcscd crash tests, in a binary of their own).
 
 use std::fs;
 use std::io;
@@ -116,12 +118,16 @@ fn free_ports(n: usize) -> io::Result<u16> {
 /// A running private pcscd.
 #[derive(Debug)]
 pub struct Pcscd {
-    child: Child,
+    // Behind a lock so that [`Pcscd::kill`] can reap it while sessions share the instance.
+    child: Mutex<Child>,
+    pid: u32,
     dir: PathBuf,
     base_port: u16,
     readers: Vec<String>,
     slots: Mutex<[bool; SLOTS]>,
     freed: Condvar,
+    /// Per slot, pcscd's event count when it announced the last card inserted there.
+    announced: Mutex<[Option<u32>; SLOTS]>,
 }
 
 impl Pcscd {
@@ -179,12 +185,14 @@ impl Pcscd {
             .stderr(Stdio::from(log))
             .spawn()?;
         let mut me = Self {
-            child,
+            pid: child.id(),
+            child: Mutex::new(child),
             dir: dir.to_owned(),
             base_port,
             readers: Vec::new(),
             slots: Mutex::new([false; SLOTS]),
             freed: Condvar::new(),
+            announced: Mutex::new([None; SLOTS]),
         };
         point_libpcsclite_at(&sock);
         let not_ready = |why: String| HarnessError::NotReady {
@@ -195,7 +203,7 @@ impl Pcscd {
         let names = ctx
             .wait_for_readers(SLOTS, START_TIMEOUT)
             .map_err(|e| not_ready(e.to_string()))?;
-        if let Ok(Some(status)) = me.child.try_wait() {
+        if let Ok(Some(status)) = me.child_mut().try_wait() {
             return Err(not_ready(format!("pcscd exited: {status}")));
         }
         me.readers = names
@@ -218,7 +226,25 @@ impl Pcscd {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
+    }
+
+    fn child_mut(&mut self) -> &mut Child {
+        self.child.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Kills pcscd now (SIGKILL, as a crash would) and reaps it. For tests of a pcscd that
+    /// dies mid-session, in a test binary of their own: every session of this process loses
+    /// its readers, and libpcsclite keeps talking to this socket path (a new [`acquire`] after
+    /// the last session is dropped starts a fresh instance on it).
+    pub fn kill(&self) -> io::Result<()> {
+        let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        child.kill()?;
+        child.wait().map(|_| ())
+    }
+
+    fn announced(&self) -> std::sync::MutexGuard<'_, [Option<u32>; SLOTS]> {
+        self.announced.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lease(&self) -> usize {
@@ -241,21 +267,26 @@ impl Pcscd {
 
 impl Drop for Pcscd {
     fn drop(&mut self) {
-        // SIGTERM by pid (pcscd cleans up); `kill(1)` is not in minimal Debian images.
-        let _ = rustix::process::kill_process(
-            rustix::process::Pid::from_child(&self.child),
-            rustix::process::Signal::TERM,
-        );
-        // pcscd exits within 0.2 s of SIGTERM (CARDS.md §4.6); SIGKILL if it has not after 3 s.
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
+        let child = self.child_mut();
+        // Already reaped ([`Pcscd::kill`]): its pid may belong to another process by now, so
+        // it must not be signalled.
+        if !matches!(child.try_wait(), Ok(Some(_))) {
+            // SIGTERM by pid (pcscd cleans up); `kill(1)` is not in minimal Debian images.
+            let _ = rustix::process::kill_process(
+                rustix::process::Pid::from_child(child),
+                rustix::process::Signal::TERM,
+            );
+            // pcscd exits within 0.2 s of SIGTERM (CARDS.md §4.6); SIGKILL if not after 3 s.
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            std::thread::sleep(Duration::from_millis(10));
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
@@ -344,17 +375,24 @@ impl Session {
 
     /// Inserts `card` into this slot and waits until pcscd reports it present.
     pub fn insert(&self, card: Card) -> Result<VirtualCard, HarnessError> {
-        // The previous lessee's card may still be seen until pcscd's next poll: start from an
-        // empty reader, or the wait below would see the old card.
-        self.context()?
-            .wait_for_removal(self.reader(), INSERT_TIMEOUT)?;
+        let ctx = self.context()?;
+        // The previous card may still be seen until pcscd's next poll: start from an empty
+        // reader, or the wait below would see the old card. And the event thread itself must
+        // have seen it go (not only a disconnect of a pulled card), or it would take the new
+        // card for the old one and never announce it (`wait_for_removal_since`).
+        let announced = self.inner().announced()[self.slot];
+        match announced {
+            Some(count) => ctx.wait_for_removal_since(self.reader(), count, INSERT_TIMEOUT)?,
+            None => ctx.wait_for_removal(self.reader(), INSERT_TIMEOUT)?,
+        }
         let vc = VirtualCard::insert(card, self.port(), INSERT_TIMEOUT)?;
-        self.context()?
-            .wait_for_card(self.reader(), INSERT_TIMEOUT)
+        let (_, count) = ctx
+            .wait_for_card_counted(self.reader(), INSERT_TIMEOUT)
             .map_err(|e| HarnessError::NotReady {
                 why: format!("card not seen: {e}"),
                 log: self.inner().log(),
             })?;
+        self.inner().announced()[self.slot] = Some(count);
         Ok(vc)
     }
 

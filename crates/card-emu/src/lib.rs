@@ -10,7 +10,9 @@
 //! - [`vpcd::VirtualCard`]: plugged into the vsmartcard vpcd reader of a real pcscd;
 //! - [`harness`]: a private, socket-activated pcscd per test process, with reader slots to lease.
 //!
-//! [`Faults`] inject a card pulled mid-APDU, slow answers, and wrong lengths.
+//! [`Faults`] inject a card pulled mid-APDU, slow answers, and wrong lengths; a card counts the
+//! APDUs and the PIN presentations it received ([`Card::apdus_seen`],
+//! [`Card::pin_presentations`]), so that tests can prove a host never re-presents a PIN.
 //!
 //! ```
 //! use apdu::{CardTransport, Command, transceive};

@@ -7,7 +7,8 @@
 //! non-repudiation key (PSO HASH from a host SHA-256 midstate, then PSO CDS) and
 //! [`Cpx::authenticate`] signs a DigestInfo with the authentication key (INTERNAL AUTHENTICATE).
 //! [`CpxSigner`] wraps an unlocked card as an `xmldsig::Signer`: PS assertions signed by the
-//! card (the PIN presented once, in [`CpxSigner::unlock`]).
+//! card (the PIN presented once, in [`CpxSigner::unlock`]; [`CpxSigner::signature`] gives the
+//! typed error, [`CpxError::transport`] the card, reader or pcscd failure behind it).
 //! The logic is sans-IO apart from the transport: the same code runs on a reader through pcscd
 //! and on the `card-emu` emulator in memory.
 //!
@@ -102,9 +103,15 @@ impl From<TransportError> for CpxError {
 impl CpxError {
     /// Whether the card was removed: the caller may ask the user to re-insert it.
     pub fn is_card_removed(&self) -> bool {
-        matches!(
-            self,
-            Self::Apdu(ApduError::Transport(TransportError::CardRemoved))
-        )
+        self.transport() == Some(&TransportError::CardRemoved)
+    }
+
+    /// The transport failure (card removed or reset, pcscd stopped, reader gone…), if that is
+    /// what this is.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Self::Apdu(ApduError::Transport(t)) => Some(t),
+            _ => None,
+        }
     }
 }

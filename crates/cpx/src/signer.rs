@@ -120,18 +120,39 @@ fn signature_certificate<T: CardTransport>(card: &mut Cpx<T>) -> Result<CardCert
         })
 }
 
-impl<T: CardTransport> xmldsig::Signer for CpxSigner<T> {
-    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignError> {
+impl<T: CardTransport> CpxSigner<T> {
+    /// Signs `data` (RSA PKCS#1 v1.5 over SHA-256, [`Cpx::sign_sha256`]) with the typed error.
+    ///
+    /// Nothing is retried and the PIN is never presented here: after a removal, a reset or a
+    /// pcscd restart the card has lost its PIN state, and the caller must build a new signer
+    /// with the PIN the user gives again.
+    pub fn signature(&self, data: &[u8]) -> Result<Vec<u8>, CpxError> {
         // A poisoned lock means a signature panicked mid-way: the card state is whatever the
         // card says next, and the APDUs re-select everything they need, so carry on.
         let mut card = self.card.lock().unwrap_or_else(|p| p.into_inner());
-        card.sign_sha256(data).map_err(|e| {
-            let advice = if e.is_card_removed() {
-                " (the card was removed: insert it and unlock it again)"
-            } else if e == CpxError::PinRequired {
-                " (the card lost its PIN state, e.g. after a reset: unlock it again)"
-            } else {
-                ""
+        card.sign_sha256(data)
+    }
+}
+
+impl<T: CardTransport> xmldsig::Signer for CpxSigner<T> {
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignError> {
+        self.signature(data).map_err(|e| {
+            // The transport errors say what to do with the card; this adds that the PIN has
+            // to be given again, which only the signer knows.
+            use apdu::TransportError as T;
+            let advice = match e.transport() {
+                Some(
+                    T::CardRemoved
+                    | T::CardReset
+                    | T::ServiceStopped
+                    | T::ReaderUnavailable
+                    | T::NotTransacted,
+                ) => " (the card lost its PIN state: the PIN must be given again)",
+                Some(_) => "",
+                None if e == CpxError::PinRequired => {
+                    " (the card lost its PIN state, e.g. after a reset: unlock it again)"
+                }
+                None => "",
             };
             SignError::Signer(format!("CPx card: {e}{advice}"))
         })

@@ -339,10 +339,7 @@ impl<T: Transport> InsiClient<T> {
             match provider.assertion() {
                 Ok(assertion) => request = request.with_assertion(assertion),
                 Err(e) => {
-                    return (
-                        Outcome::Failed(ClientError::Setup(format!("PS assertion: {e}"))),
-                        false,
-                    );
+                    return (Outcome::Failed(ClientError::Assertion(e)), false);
                 }
             }
         }

@@ -166,6 +166,10 @@ pub enum ClientError {
     Config(#[from] ConfigError),
     #[error("cannot set up the HTTPS client: {0}")]
     Setup(String),
+    /// The PS assertion could not be signed (CPx card pulled or reset, pcscd stopped…):
+    /// nothing was sent.
+    #[error("no PS assertion, nothing was sent: {0}")]
+    Assertion(crate::AssertionError),
     #[error(transparent)]
     Transport(#[from] TransportError),
     #[error("the overall deadline of {} s was reached before an answer", .0.as_secs_f64())]
@@ -189,6 +193,10 @@ impl ClientError {
             ClientError::Config(_) | ClientError::Setup(_) => {
                 "fix the configuration (file, INSI_BENCH_* variables or flags)".into()
             }
+            ClientError::Assertion(_) => "the signer of the PS assertion (the CPx card, or the \
+                software key) failed: act on the error (re-insert the card, restart pcscd…), then \
+                run the command again; the card's PIN is asked again"
+                .into(),
             ClientError::Transport(t) => t.advice(),
             ClientError::Deadline(_) => {
                 "the service is slow or unavailable: try later, or raise --deadline".into()

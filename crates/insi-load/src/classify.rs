@@ -127,6 +127,7 @@ pub fn classify_error(error: &ClientError) -> Class {
         | ClientError::Cert(_)
         | ClientError::Config(_)
         | ClientError::Setup(_)
+        | ClientError::Assertion(_)
         | ClientError::Missing(_) => Class::Setup,
     }
 }

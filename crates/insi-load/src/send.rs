@@ -257,7 +257,7 @@ impl Worker {
             } else {
                 self.warmup_requests.fetch_add(1, Ordering::Relaxed);
             }
-            if let Outcome::Failed(ClientError::Setup(_)) = outcome {
+            if let Outcome::Failed(ClientError::Setup(_) | ClientError::Assertion(_)) = outcome {
                 // A setup failure (the PS assertion cannot be signed) fails every request the
                 // same way: stop rather than spin.
                 self.cancel.store(true, Ordering::Relaxed);
