@@ -18,7 +18,7 @@ fn card(pull_after_apdus: Option<usize>) -> Card {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cards/cps3-demo.toml");
     let mut profile = Profile::load(path).unwrap();
-    profile.file.cps3.as_mut().unwrap().pin = PIN.into();
+    profile.file.cps3.as_mut().unwrap().pin = PIN.to_owned().into();
     let mut card = profile.build().unwrap();
     card.faults = Faults {
         pull_after_apdus: pull_after_apdus.map(|k| u32::try_from(k).unwrap()),
