@@ -63,6 +63,7 @@ pub mod config;
 mod env;
 mod error;
 mod guard;
+mod handshake;
 mod inspect;
 mod retry;
 mod strategy;
