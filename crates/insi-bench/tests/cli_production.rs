@@ -7,9 +7,9 @@
 //! Nothing leaves the machine: every run has `HTTPS_PROXY` pointing at [`Proxy`], a listener on
 //! 127.0.0.1 that records each connection's request line and closes it. "No traffic" is proved
 //! by the proxy seeing nothing; "the guard let it through" by the proxy seeing `CONNECT
-//! services-ps-tlsm.ameli.fr:443`. Before any run allowed past the guard, [`Proxy::honoured`]
-//! checks that the binary does use the proxy (with a `.invalid` host, RFC 6761), so that a
-//! client ignoring it would fail the test rather than reach the real service.
+//! services-ps-tlsm.ameli.fr:443`. Each test first checks with [`Proxy::honoured`] that the
+//! binary does use the proxy (with a `.invalid` host, RFC 6761), so that a client ignoring it
+//! fails the test before any run could reach the real service, even with a broken guard.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -93,7 +93,9 @@ impl Proxy {
     fn run_env(&self, args: &[&str], home: &Path, vars: &[(&str, &str)]) -> (i32, String, String) {
         let mut cmd = Command::cargo_bin("insi-bench").expect("binary");
         let proxy = format!("http://{}", self.addr);
-        cmd.args(args).env("HOME", home).env("XDG_CONFIG_HOME", home);
+        cmd.args(args)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home);
         for (key, _) in std::env::vars() {
             let upper = key.to_ascii_uppercase();
             if key.starts_with("INSI_BENCH_") || upper.ends_with("_PROXY") {
@@ -108,7 +110,10 @@ impl Proxy {
             .env("INSI_BENCH_CERT", repo("testdata/pki/insi-auto.pem"))
             .env("INSI_BENCH_KEY", repo("testdata/pki/insi-auto.key"))
             .env("INSI_BENCH_IDAM", "INSIBENCH001")
-            .env("INSI_BENCH_INSTANCE", "636c9d43-1a19-5b8c-a8b1-ac43227cfe46");
+            .env(
+                "INSI_BENCH_INSTANCE",
+                "636c9d43-1a19-5b8c-a8b1-ac43227cfe46",
+            );
         for (key, value) in vars {
             cmd.env(key, value);
         }
@@ -123,7 +128,12 @@ impl Proxy {
     /// Checks that the binary sends its traffic through this proxy, with a host that cannot
     /// exist: before any run that the guard lets through.
     fn honoured(&self, home: &Path) {
-        let mut args = vec!["search", "traits", "--env", "https://insi-bench-proxy-check.invalid/lps"];
+        let mut args = vec![
+            "search",
+            "traits",
+            "--env",
+            "https://insi-bench-proxy-check.invalid/lps",
+        ];
         args.extend(PATIENT);
         args.extend(["--retries", "0"]);
         let (_, stdout, stderr) = self.run(&args, home);
@@ -197,7 +207,11 @@ fn assert_refused(proxy: &Proxy, run: (i32, String, String), what: &str) {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains(what), "{stderr}");
     assert!(stderr.contains(FLAG), "{stderr}");
-    assert_eq!(proxy.seen(), Vec::<String>::new(), "traffic before the refusal");
+    assert_eq!(
+        proxy.seen(),
+        Vec::<String>::new(),
+        "traffic before the refusal"
+    );
 }
 
 /// Let through by the guard: the binary headed for production (and met the proxy's 403).
@@ -211,6 +225,7 @@ fn assert_let_through(proxy: &Proxy, run: (i32, String, String)) {
 fn search_refuses_test_personas_in_production_however_it_is_named() {
     let proxy = Proxy::start();
     let home = tempfile::tempdir().unwrap();
+    proxy.honoured(home.path());
     let config = home.path().join("prod.toml");
     std::fs::write(&config, "env = \"prod-mtls\"\n").unwrap();
     let config = config.to_str().unwrap();
@@ -258,6 +273,7 @@ fn search_refuses_test_personas_in_production_however_it_is_named() {
 fn verify_refuses_test_oids_and_test_personas_in_production() {
     let proxy = Proxy::start();
     let home = tempfile::tempdir().unwrap();
+    proxy.honoured(home.path());
     let verify = |oid: &'static str| {
         [
             "verify",
@@ -276,9 +292,16 @@ fn verify_refuses_test_oids_and_test_personas_in_production() {
         ("1.2.250.1.213.1.4.11", "test OID 1.2.250.1.213.1.4.11"),
     ] {
         let run = proxy.run(&args(&verify(oid), &PATIENT, &[]), home.path());
-        assert_refused(&proxy, run, &format!("refusing to call production with the {label}"));
+        assert_refused(
+            &proxy,
+            run,
+            &format!("refusing to call production with the {label}"),
+        );
     }
-    let run = proxy.run(&args(&verify("1.2.250.1.213.1.4.8"), &ADRUN, &[]), home.path());
+    let run = proxy.run(
+        &args(&verify("1.2.250.1.213.1.4.8"), &ADRUN, &[]),
+        home.path(),
+    );
     assert_refused(&proxy, run, "public test identity ADRUN");
 }
 
@@ -286,6 +309,7 @@ fn verify_refuses_test_oids_and_test_personas_in_production() {
 fn run_refuses_the_test_package_in_production() {
     let proxy = Proxy::start();
     let home = tempfile::tempdir().unwrap();
+    proxy.honoured(home.path());
     let reports = home.path().join("reports");
     let reports = reports.to_str().unwrap();
     let package = repo("testdata/packages/cnda-public");
@@ -298,25 +322,50 @@ fn run_refuses_the_test_package_in_production() {
         // host is contacted either.
         vec!["--target", "qualif-mtls", "--cpx-target", "prod-cpx"],
     ] {
-        let mut argv = vec!["run", "--no-progress", "--pki", &pki, "--report-dir", reports];
+        let mut argv = vec![
+            "run",
+            "--no-progress",
+            "--pki",
+            &pki,
+            "--report-dir",
+            reports,
+        ];
         argv.extend(target);
         argv.push(&package);
         let run = proxy.run(&argv, home.path());
-        assert_refused(&proxy, run, "refusing to replay a test package against production");
+        assert_refused(
+            &proxy,
+            run,
+            "refusing to replay a test package against production",
+        );
     }
-    assert!(!Path::new(reports).exists(), "nothing written for a refused run");
+    assert!(
+        !Path::new(reports).exists(),
+        "nothing written for a refused run"
+    );
 }
 
 #[test]
 fn load_refuses_production_even_with_the_flag() {
     let proxy = Proxy::start();
     let home = tempfile::tempdir().unwrap();
-    for target in ["prod-mtls", "prod-cpx", "https://services-ps-tlsm.ameli.fr/lps"] {
-        let (code, stdout, stderr) =
-            proxy.run(&["load", "--target", target, "-n", "1", "--no-progress"], home.path());
+    proxy.honoured(home.path());
+    for target in [
+        "prod-mtls",
+        "prod-cpx",
+        "https://services-ps-tlsm.ameli.fr/lps",
+    ] {
+        let (code, stdout, stderr) = proxy.run(
+            &["load", "--target", target, "-n", "1", "--no-progress"],
+            home.path(),
+        );
         assert_eq!(code, 2, "{stdout}{stderr}");
         assert!(stderr.contains("refusing to load production"), "{stderr}");
-        assert_eq!(proxy.seen(), Vec::<String>::new(), "traffic before the refusal");
+        assert_eq!(
+            proxy.seen(),
+            Vec::<String>::new(),
+            "traffic before the refusal"
+        );
     }
     // A load run against production is never intended: the flag does not exist for `load`.
     let (code, _, stderr) = proxy.run(
@@ -324,7 +373,10 @@ fn load_refuses_production_even_with_the_flag() {
         home.path(),
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains(&format!("unexpected argument '{FLAG}'")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("unexpected argument '{FLAG}'")),
+        "{stderr}"
+    );
     assert_eq!(proxy.seen(), Vec::<String>::new());
 }
 
@@ -356,7 +408,10 @@ fn the_flag_lets_search_verify_and_run_through_and_real_patients_need_no_flag() 
     ];
     assert_let_through(
         &proxy,
-        proxy.run(&args(&verify, &PATIENT, &[FLAG, "--retries", "0"]), home.path()),
+        proxy.run(
+            &args(&verify, &PATIENT, &[FLAG, "--retries", "0"]),
+            home.path(),
+        ),
     );
     // The test package, acknowledged: the target's probe heads for production.
     let package = repo("testdata/packages/cnda-public");
