@@ -79,9 +79,8 @@ impl Proxy {
         c.write_all(format!("{MARKER}\r\n\r\n").as_bytes()).unwrap();
         let mut answer = Vec::new();
         let _ = c.read_to_end(&mut answer);
-        let mut seen = self.seen.lock().unwrap();
-        let lines = seen.drain(..).filter(|l| l != MARKER).collect();
-        lines
+        let lines: Vec<String> = self.seen.lock().unwrap().drain(..).collect();
+        lines.into_iter().filter(|l| l != MARKER).collect()
     }
 
     /// Runs the binary with this proxy for every scheme and no exception list.
