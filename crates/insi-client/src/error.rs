@@ -19,20 +19,30 @@ pub enum Phase {
     Deadline,
 }
 
-/// Why a TLS handshake failed, as far as it can be told from our side.
+/// Why a TLS handshake failed, as far as it can be told from our side (rustls' error, the alert
+/// the server sent, and what we know of our own certificate: `handshake.rs`). Each kind has its
+/// own message (`Display`: what was wrong) and advice (what to do); `docs/tls.md` has the matrix.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum TlsFailure {
     /// The server does not trust the CA of our client certificate (alert `unknown_ca`).
     ServerRejectedOurCa,
-    /// The server wanted a client certificate and got none (alert `certificate_required` or
-    /// `handshake_failure` right after the client's Finished).
+    /// The server wanted a client certificate and got none (alert `certificate_required`, or
+    /// `handshake_failure` when we had none to give).
     ClientCertificateRequired,
     /// Our client certificate has expired (checked before sending, or alert
-    /// `certificate_expired`).
+    /// `certificate_expired` while our certificate is past its end date).
     ClientCertificateExpired {
         not_after: Option<String>,
     },
+    /// Our client certificate is not valid yet (alert `certificate_expired`, which TLS also
+    /// sends for "not yet valid", while our certificate starts in the future).
+    ClientCertificateNotYetValid {
+        not_before: String,
+    },
+    /// The server refused the key usage of our certificate (alert `unsupported_certificate`):
+    /// not an authentication certificate (no `digitalSignature`, or no `clientAuth`).
+    ClientCertificateWrongUsage,
     /// The server refused our certificate for another reason (alert `bad_certificate`,
     /// `certificate_revoked`, …).
     ClientCertificateRefused {
@@ -40,11 +50,101 @@ pub enum TlsFailure {
     },
     /// The server's certificate does not chain to the configured CA bundle.
     ServerUntrusted,
-    /// The server's certificate has expired or is not yet valid.
-    ServerCertificateExpired,
+    /// The server's certificate has expired (its end date when rustls gave it).
+    ServerCertificateExpired {
+        not_after: Option<String>,
+    },
+    /// The server's certificate is not valid yet (its start date when rustls gave it).
+    ServerCertificateNotYetValid {
+        not_before: Option<String>,
+    },
     /// The server's certificate is not valid for the host name in the URL.
-    ServerNameMismatch,
+    ServerNameMismatch {
+        /// The host of the URL.
+        expected: Option<String>,
+        /// The names the certificate holds (DNS and IP SANs).
+        presented: Vec<String>,
+    },
+    /// The server's certificate is not for TLS servers (its extended key usage lacks
+    /// `serverAuth`).
+    ServerWrongUsage,
+    /// No TLS version in common: the server speaks only TLS 1.1 or older (we offer 1.2 and 1.3).
+    ProtocolVersion,
     Other,
+}
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsFailure::ServerRejectedOurCa => f.write_str(
+                "the server does not trust the CA that issued your client certificate (alert \
+                 unknown_ca)",
+            ),
+            TlsFailure::ClientCertificateRequired => {
+                f.write_str("the server requires a client certificate and none was presented")
+            }
+            TlsFailure::ClientCertificateExpired { not_after: Some(d) } => {
+                write!(f, "your client certificate expired on {d}")
+            }
+            TlsFailure::ClientCertificateExpired { not_after: None } => {
+                f.write_str("your client certificate has expired (alert certificate_expired)")
+            }
+            TlsFailure::ClientCertificateNotYetValid { not_before } => write!(
+                f,
+                "your client certificate is not valid before {not_before} (alert \
+                 certificate_expired)"
+            ),
+            TlsFailure::ClientCertificateWrongUsage => f.write_str(
+                "the server refused your client certificate's key usage (alert \
+                 unsupported_certificate)",
+            ),
+            TlsFailure::ClientCertificateRefused { alert } => {
+                write!(
+                    f,
+                    "the server refused your client certificate (alert {alert})"
+                )
+            }
+            TlsFailure::ServerUntrusted => f.write_str(
+                "the server's certificate does not chain to a CA of your bundle (unknown issuer)",
+            ),
+            TlsFailure::ServerCertificateExpired { not_after: Some(d) } => {
+                write!(f, "the server's certificate expired on {d}")
+            }
+            TlsFailure::ServerCertificateExpired { not_after: None } => {
+                f.write_str("the server's certificate has expired")
+            }
+            TlsFailure::ServerCertificateNotYetValid {
+                not_before: Some(d),
+            } => {
+                write!(f, "the server's certificate is not valid before {d}")
+            }
+            TlsFailure::ServerCertificateNotYetValid { not_before: None } => {
+                f.write_str("the server's certificate is not valid yet")
+            }
+            TlsFailure::ServerNameMismatch {
+                expected,
+                presented,
+            } => write!(
+                f,
+                "the server's certificate is for {}, not {}",
+                if presented.is_empty() {
+                    "no host name".to_owned()
+                } else {
+                    presented.join(", ")
+                },
+                expected.as_deref().unwrap_or("the host of the URL")
+            ),
+            TlsFailure::ServerWrongUsage => f.write_str(
+                "the server's certificate is not a TLS server certificate (its extended key \
+                 usage lacks serverAuth)",
+            ),
+            TlsFailure::ProtocolVersion => f.write_str(
+                "no TLS version in common: the server speaks only TLS 1.1 or older, insi-bench \
+                 TLS 1.2 and 1.3",
+            ),
+            TlsFailure::Other => f.write_str("the TLS handshake failed"),
+        }
+    }
 }
 
 /// A failure with no SOAP answer.
@@ -55,7 +155,7 @@ pub enum TransportError {
     Timeout { phase: Phase, after_ms: u64 },
     #[error("cannot connect: {detail}")]
     Connect { detail: String },
-    #[error("TLS handshake failed: {detail}")]
+    #[error("TLS handshake failed: {failure} ({detail})")]
     Tls { failure: TlsFailure, detail: String },
     #[error("response body: {detail}")]
     Body { detail: String },
@@ -108,6 +208,14 @@ fn tls_advice(failure: &TlsFailure) -> String {
                 .map(|d| format!(" on {d}"))
                 .unwrap_or_default()
         ),
+        TlsFailure::ClientCertificateNotYetValid { not_before } => format!(
+            "your client certificate starts on {not_before}: keep using the current one until \
+             then, or check this machine's clock (`insi-bench cert inspect` shows the dates)"
+        ),
+        TlsFailure::ClientCertificateWrongUsage => "give the establishment's client \
+            authentication certificate (key usage digitalSignature, extended key usage \
+            clientAuth), not a signature or encryption one; check with `insi-bench cert inspect`"
+            .into(),
         TlsFailure::ClientCertificateRefused { alert } => format!(
             "the server refused your client certificate ({alert}): most often it was not \
              issued by a CA the server trusts (INSi: IGC-Santé establishment certificates \
@@ -117,11 +225,23 @@ fn tls_advice(failure: &TlsFailure) -> String {
             bundle (--ca): for the real service use the IGC-Santé ELEMENTAIRE root and \
             ORGANISATIONS certificates; for a standalone simulator, its CA"
             .into(),
-        TlsFailure::ServerCertificateExpired => "the server's certificate is expired or not \
-            yet valid: check this machine's clock"
+        TlsFailure::ServerCertificateExpired { .. } => "if this machine's clock is right, the \
+            server's certificate has lapsed: check the URL; for a standalone simulator \
+            regenerate its PKI (scripts/gen-test-pki); never work around it"
             .into(),
-        TlsFailure::ServerNameMismatch => "the server's certificate does not name the host in \
-            the URL: check the URL"
+        TlsFailure::ServerCertificateNotYetValid { .. } => "check this machine's clock (date \
+            and time zone): the server's certificate starts later than this machine's now"
+            .into(),
+        TlsFailure::ServerNameMismatch { .. } => "check the host of the URL: it must be a name \
+            the server's certificate holds (INSi: the host names of docs/client.md); a proxy \
+            that intercepts TLS also gives this"
+            .into(),
+        TlsFailure::ServerWrongUsage => "the server presents a certificate that is not for \
+            TLS servers: check the URL (it may lead to another service); for a standalone \
+            simulator regenerate its PKI (scripts/gen-test-pki)"
+            .into(),
+        TlsFailure::ProtocolVersion => "INSi needs TLS 1.2 or later and insi-bench never \
+            offers TLS 1.0/1.1: check the URL, or a proxy or TLS inspection box in between"
             .into(),
         TlsFailure::Other => "check the CA bundle (--ca) and the client certificate".into(),
     }

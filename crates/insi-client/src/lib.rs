@@ -18,7 +18,8 @@
 //! - [`inspect()`] reports on a certificate file (subject DN, validity, INSI-AUTO/INSI-MANU,
 //!   each certificate of its chain as a [`ChainEntry`]); [`check_chain`] says whether its leaf
 //!   chains to a CA bundle;
-//! - errors are [`ClientError`] / [`TransportError`], each with `advice()`, and
+//! - errors are [`ClientError`] / [`TransportError`], each with `advice()` (a failed TLS
+//!   handshake is a [`TlsFailure`] with its own message and advice: `docs/tls.md`), and
 //!   [`fault_advice`] for fault codes.
 //!
 //! Data flows: `ins::Traits` → [`SearchPlan`] → one `insi_soap::Request` per query →
@@ -63,6 +64,7 @@ pub mod config;
 mod env;
 mod error;
 mod guard;
+mod handshake;
 mod inspect;
 mod retry;
 mod strategy;

@@ -11,11 +11,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rustls::AlertDescription;
 use rustls_pki_types::CertificateDer;
 
 use crate::cert::ClientIdentity;
-use crate::error::{ClientError, Phase, TlsFailure, TransportError};
+use crate::error::{ClientError, Phase, TransportError};
+use crate::handshake::{OwnCertificate, find_rustls, tls_failure};
 
 /// Responses larger than this are cut off: a RESULTAT is about 1 KB (the codec's own limit is
 /// 256 KiB).
@@ -77,6 +77,7 @@ impl Default for PoolOptions {
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
     client: reqwest::Client,
+    own: OwnCertificate,
 }
 
 impl HttpTransport {
@@ -127,7 +128,8 @@ impl HttpTransport {
         let client = builder
             .build()
             .map_err(|e| setup(format!("cannot build the HTTPS client: {}", chain_text(&e))))?;
-        Ok(HttpTransport { client })
+        let own = OwnCertificate::of(tls.identity.as_ref().map(|i| i.leaf().as_ref()));
+        Ok(HttpTransport { client, own })
     }
 
     /// Connects to `url` and completes one HTTP exchange (a `GET`, no body, no INSi request):
@@ -141,7 +143,7 @@ impl HttpTransport {
             .get(url)
             .send()
             .await
-            .map_err(|e| classify(&e, started.elapsed()))?;
+            .map_err(|e| classify(&e, started.elapsed(), &self.own))?;
         Ok(response.status().as_u16())
     }
 
@@ -154,7 +156,7 @@ impl HttpTransport {
             .body(request.body)
             .send()
             .await
-            .map_err(|e| classify(&e, started.elapsed()))?;
+            .map_err(|e| classify(&e, started.elapsed(), &self.own))?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
         loop {
@@ -216,35 +218,13 @@ fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(" <- ")
 }
 
-/// Finds the rustls error in a reqwest error's source chain. hyper-rustls wraps it in an
-/// `io::Error`, whose `source()` skips the wrapped error, so look inside those too.
-fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(r) = e.downcast_ref::<rustls::Error>() {
-            return Some(r);
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-        {
-            if let Some(r) = inner.downcast_ref::<rustls::Error>() {
-                return Some(r);
-            }
-            if let Some(r) = find_rustls(inner) {
-                return Some(r);
-            }
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// Maps a reqwest error to what a user can act on.
-pub(crate) fn classify(err: &reqwest::Error, elapsed: Duration) -> TransportError {
+/// Maps a reqwest error to what a user can act on; `ours` is the client certificate we
+/// presented (it tells which of our certificate's problems a server's alert means).
+fn classify(err: &reqwest::Error, elapsed: Duration, ours: &OwnCertificate) -> TransportError {
     let detail = chain_text(err);
     if let Some(tls) = find_rustls(err) {
         return TransportError::Tls {
-            failure: tls_failure(tls),
+            failure: tls_failure(tls, ours, jiff::Timestamp::now()),
             detail,
         };
     }
@@ -264,32 +244,6 @@ pub(crate) fn classify(err: &reqwest::Error, elapsed: Duration) -> TransportErro
     TransportError::Other { detail }
 }
 
-fn tls_failure(err: &rustls::Error) -> TlsFailure {
-    use rustls::CertificateError as C;
-    match err {
-        rustls::Error::AlertReceived(alert) => match alert {
-            AlertDescription::UnknownCA => TlsFailure::ServerRejectedOurCa,
-            AlertDescription::CertificateRequired => TlsFailure::ClientCertificateRequired,
-            AlertDescription::CertificateExpired => {
-                TlsFailure::ClientCertificateExpired { not_after: None }
-            }
-            other => TlsFailure::ClientCertificateRefused {
-                alert: format!("{other:?}"),
-            },
-        },
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::UnknownIssuer | C::BadSignature => TlsFailure::ServerUntrusted,
-            C::Expired
-            | C::ExpiredContext { .. }
-            | C::NotValidYet
-            | C::NotValidYetContext { .. } => TlsFailure::ServerCertificateExpired,
-            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::ServerNameMismatch,
-            _ => TlsFailure::Other,
-        },
-        _ => TlsFailure::Other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,28 +252,5 @@ mod tests {
     fn refuses_to_trust_nothing() {
         let err = HttpTransport::new(TlsSetup::default(), Duration::from_secs(1)).unwrap_err();
         assert!(err.to_string().contains("--ca"), "{err}");
-    }
-
-    #[test]
-    fn tls_failures_map_to_advice() {
-        assert_eq!(
-            tls_failure(&rustls::Error::AlertReceived(AlertDescription::UnknownCA)),
-            TlsFailure::ServerRejectedOurCa
-        );
-        assert_eq!(
-            tls_failure(&rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer
-            )),
-            TlsFailure::ServerUntrusted
-        );
-        let wrapped = std::io::Error::other(rustls::Error::AlertReceived(
-            AlertDescription::CertificateRequired,
-        ));
-        assert!(matches!(
-            find_rustls(&wrapped),
-            Some(rustls::Error::AlertReceived(
-                AlertDescription::CertificateRequired
-            ))
-        ));
     }
 }

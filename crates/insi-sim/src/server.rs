@@ -294,7 +294,7 @@ struct Connection {
 
 impl Connection {
     async fn serve(mut self, tcp: tokio::net::TcpStream) {
-        let handshake = tokio::time::timeout(self.handshake_timeout, self.tls.accept(tcp));
+        let handshake = tokio::time::timeout(self.handshake_timeout, tls::accept(&self.tls, tcp));
         let outcome = tokio::select! {
             outcome = handshake => outcome,
             // Shutting down: a connection still in its handshake is simply dropped.
@@ -302,8 +302,20 @@ impl Connection {
         };
         let stream = match outcome {
             Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                // Refused client certificates end here (no certificate, unknown CA).
+            Ok(Err(tls::HandshakeError::Refused(refusal))) => {
+                // Refused client certificates and TLS versions: one line saying what and why.
+                tracing::info!(
+                    target: "insi_sim::tls",
+                    host = self.mode.as_str(),
+                    listener = %self.local,
+                    remote = %self.remote,
+                    alert = %refusal.alert,
+                    "TLS handshake refused: {refusal}"
+                );
+                return;
+            }
+            Ok(Err(tls::HandshakeError::Failed(e))) => {
+                // The client hung up, spoke no TLS, or refused our certificate: no news here.
                 tracing::debug!("TLS handshake failed: {e}");
                 return;
             }
