@@ -175,7 +175,14 @@ impl Profile {
             path: path.clone(),
             source,
         })?;
-        let file: ProfileFile = toml::from_str(&text).map_err(|e| ProfileError::Toml {
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks a profile's text (no file is read). `path` is where the text comes
+    /// from: errors name it, and the key and certificate paths resolve against its directory.
+    pub fn parse(text: &str, path: impl Into<PathBuf>) -> Result<Self, ProfileError> {
+        let path = path.into();
+        let file: ProfileFile = toml::from_str(text).map_err(|e| ProfileError::Toml {
             path: path.clone(),
             message: e.to_string(),
         })?;

@@ -5,6 +5,9 @@
 //! with the ATR); anything longer is a command APDU answered by one frame. A zero-length frame
 //! means "card removed" to vpcd, so we never send one. Connecting inserts the card, closing the
 //! connection removes it.
+//!
+//! The framing ([`read_frame`], [`encode_frame`]) and the dispatch of a frame to the card
+//! ([`answer`]) are sans-IO; [`serve_with`] only adds the socket.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -49,25 +52,34 @@ pub fn connect(port: u16, timeout: Duration) -> io::Result<TcpStream> {
     }
 }
 
-fn read_frame(s: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
-    // vpcd writes the length and the payload in two send() calls with Nagle on: the payload
-    // waits for our ACK of the length, which Linux delays ~40 ms. Quick ACKs remove that wait
-    // from every APDU (measured: ~44 ms per APDU without). Linux resets the flag, so set it
-    // before each read; failure only costs time.
+/// Reads one frame from a socket. vpcd writes the length and the payload in two send() calls
+/// with Nagle on: the payload waits for our ACK of the length, which Linux delays ~40 ms. Quick
+/// ACKs remove that wait from every APDU (measured: ~44 ms per APDU without). Linux resets the
+/// flag, so set it before each read; failure only costs time.
+fn read_socket_frame(s: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     #[cfg(target_os = "linux")]
     let _ = rustix::net::sockopt::set_tcp_quickack(&*s, true);
+    read_frame(s)
+}
+
+/// Reads one frame (`u16` big-endian length, payload) from any byte stream: `Ok(None)` at a
+/// clean end (no length byte, or only one, left), an error when the payload is cut short.
+/// Sans-IO apart from `Read`, so the framing is tested and fuzzed without a socket.
+pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 2];
-    match s.read_exact(&mut len) {
+    match r.read_exact(&mut len) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    s.read_exact(&mut buf)?;
+    r.read_exact(&mut buf)?;
     Ok(Some(buf))
 }
 
-fn write_frame(s: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
+/// The bytes of one frame carrying `payload`; refuses what vpcd cannot take (an empty frame
+/// means card removal to vpcd, and the length is a `u16`).
+pub fn encode_frame(payload: &[u8]) -> io::Result<Vec<u8>> {
     let len = u16::try_from(payload.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "vpcd frame over 65 535 bytes"))?;
     if len == 0 {
@@ -79,7 +91,36 @@ fn write_frame(s: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
     let mut frame = Vec::with_capacity(payload.len() + 2);
     frame.extend_from_slice(&len.to_be_bytes());
     frame.extend_from_slice(payload);
-    s.write_all(&frame)
+    Ok(frame)
+}
+
+fn write_frame(s: &mut impl Write, payload: &[u8]) -> io::Result<()> {
+    s.write_all(&encode_frame(payload)?)
+}
+
+/// What the card does with one frame's payload (CARDS.md §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A control byte that vpcd expects no answer to (power off/on/reset, or unknown).
+    Silent,
+    /// `04`: the ATR, sent back as one frame.
+    Atr(Vec<u8>),
+    /// A command APDU (anything but one byte): the card's [`Outcome`].
+    Apdu(Outcome),
+}
+
+/// Dispatches one frame's payload to `card`: the whole vpcd protocol of the card side, without
+/// the socket (so the fuzz target `vpcd_framing` drives it with a byte stream).
+pub fn answer(card: &mut Card, payload: &[u8]) -> Answer {
+    match payload {
+        [0x00] => card.power(Power::Off),
+        [0x01] => card.power(Power::On),
+        [0x02] => card.power(Power::Reset),
+        [0x04] => return Answer::Atr(card.atr().to_vec()),
+        [_] => {} // unknown control byte: vpcd expects no answer
+        apdu => return Answer::Apdu(card.process(apdu)),
+    }
+    Answer::Silent
 }
 
 /// Serves one connection until vpcd closes it, the card is pulled, or the stream is shut down.
@@ -100,22 +141,17 @@ pub fn serve_with(
             f();
         }
     };
-    while let Some(frame) = read_frame(stream)? {
-        let mut c = card.lock().unwrap_or_else(|p| p.into_inner());
-        match frame.as_slice() {
-            [0x00] => c.power(Power::Off),
-            [0x01] => c.power(Power::On),
-            [0x02] => c.power(Power::Reset),
-            [0x04] => {
-                let atr = c.atr().to_vec();
-                drop(c);
-                write_frame(stream, &atr)?;
-            }
-            [_] => {} // unknown control byte: vpcd expects no answer
-            apdu => {
-                let slow = c.faults.slow;
-                let outcome = c.process(apdu);
-                drop(c);
+    while let Some(frame) = read_socket_frame(stream)? {
+        // The lock is held for the card's work only, never while sleeping or writing.
+        let (answer, slow) = {
+            let mut c = card.lock().unwrap_or_else(|p| p.into_inner());
+            let slow = c.faults.slow;
+            (answer(&mut c, &frame), slow)
+        };
+        match answer {
+            Answer::Silent => {}
+            Answer::Atr(atr) => write_frame(stream, &atr)?,
+            Answer::Apdu(outcome) => {
                 if let Some(d) = slow {
                     std::thread::sleep(d);
                 }

@@ -5,7 +5,8 @@
 //!   [`Expect`], the enums [`Operation`], [`Auth`], [`Strategy`], [`Verdict`];
 //! - [`load`] reads a directory into a checked [`Package`] (every [`LoadedCase`] with its file and
 //!   line), or returns [`PackageErrors`]: **every** [`Problem`] found, each located as
-//!   `file:line:column`, never just the first one.
+//!   `file:line:column`, never just the first one; [`parse_manifest`] and [`parse_cases`] do the
+//!   same checks on text already in memory (what `load` uses for each file).
 //!
 //! Data flows: directory → format check (`format = 1` first, so a newer package gets "upgrade",
 //! not a list of unknown keys) → strict parsing of each file (unknown keys are errors) → the
@@ -37,7 +38,7 @@ pub mod model;
 
 pub use load::{
     CardKind, CardProfiles, LoadedCase, Package, PackageErrors, Problem, UncheckedCards, load,
-    load_checking,
+    load_checking, parse_cases, parse_manifest,
 };
 pub use model::{
     Auth, Case, Expect, ExpectAttempt, ExpectFault, ExpectIns, ExpectRefusal, ExpectTraits, Input,

@@ -246,9 +246,7 @@ pub fn load_checking(root: &Path, cards: &mut dyn CardProfiles) -> Result<Packag
         }]));
     }
     let mut problems = Vec::new();
-    let manifest = read(root, manifest_path)
-        .and_then(|source| check_format(&source).map(|()| source))
-        .and_then(|source| source.parse::<Manifest>());
+    let manifest = read(root, manifest_path).and_then(|source| manifest_of(&source));
     let manifest = match manifest {
         Ok(m) => Some(m),
         Err(p) => {
@@ -279,22 +277,7 @@ pub fn load_checking(root: &Path, cards: &mut dyn CardProfiles) -> Result<Packag
                 continue;
             }
         };
-        match source.parse::<CaseFile>() {
-            Ok(file) => {
-                for spanned in file.cases {
-                    let line = line_column(&source.text, spanned.span().start).0;
-                    let span = spanned.span();
-                    let case = spanned.into_inner();
-                    check_case(root, &source, span, &case, cards, &mut problems);
-                    cases.push(LoadedCase {
-                        case,
-                        file: relative.clone(),
-                        line,
-                    });
-                }
-            }
-            Err(p) => problems.push(p),
-        }
+        cases.extend(cases_of(root, &source, cards, &mut problems));
         sources.insert(source.path, source.text);
     }
     check_unique_ids(&cases, &mut problems);
@@ -316,6 +299,65 @@ pub fn load_checking(root: &Path, cards: &mut dyn CardProfiles) -> Result<Packag
         }),
         _ => Err(PackageErrors(problems)),
     }
+}
+
+/// Parses the text of a `package.toml` (no file is read): the format check first, then strict
+/// parsing. Problems are located in `package.toml`.
+pub fn parse_manifest(text: &str) -> Result<Manifest, Problem> {
+    manifest_of(&Source {
+        path: PathBuf::from("package.toml"),
+        text: text.to_owned(),
+    })
+}
+
+/// Parses the text of the case file `relative` (e.g. `cases/a.toml`) and checks its cases as
+/// [`load_checking`] does, files they reference included (under `root`). Every problem found
+/// is appended to `problems`; the cases are returned even when some have problems.
+pub fn parse_cases(
+    root: &Path,
+    relative: &Path,
+    text: &str,
+    cards: &mut dyn CardProfiles,
+    problems: &mut Vec<Problem>,
+) -> Vec<LoadedCase> {
+    let source = Source {
+        path: relative.to_path_buf(),
+        text: text.to_owned(),
+    };
+    cases_of(root, &source, cards, problems)
+}
+
+fn manifest_of(source: &Source) -> Result<Manifest, Problem> {
+    check_format(source)?;
+    source.parse::<Manifest>()
+}
+
+fn cases_of(
+    root: &Path,
+    source: &Source,
+    cards: &mut dyn CardProfiles,
+    problems: &mut Vec<Problem>,
+) -> Vec<LoadedCase> {
+    let file = match source.parse::<CaseFile>() {
+        Ok(file) => file,
+        Err(p) => {
+            problems.push(p);
+            return Vec::new();
+        }
+    };
+    let mut cases = Vec::new();
+    for spanned in file.cases {
+        let line = line_column(&source.text, spanned.span().start).0;
+        let span = spanned.span();
+        let case = spanned.into_inner();
+        check_case(root, source, span, &case, cards, problems);
+        cases.push(LoadedCase {
+            case,
+            file: source.path.clone(),
+            line,
+        });
+    }
+    cases
 }
 
 /// Reads `format` before anything else, so a newer package gets "upgrade" rather than a list

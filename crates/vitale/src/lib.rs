@@ -3,7 +3,8 @@
 //! [`detect`] tells Vitale 2 from Vitale 1 by ATR. [`Vitale2Card`] implements [`VitaleSource`]:
 //! it reads the `65 {80 nom, 81 prénom, 82 date}` templates at the MF (SFI 2), then the
 //! `65 {93 NIR}` templates of the `VITALE` application (SFI 2), in the same order, and returns
-//! one [`Beneficiaire`] per person. Names are decoded from Latin-1.
+//! one [`Beneficiaire`] per person. Names are decoded from Latin-1. The decoding of those two
+//! files is the pure [`parse_beneficiaires`].
 //!
 //! Qualité, rang de naissance, régime and rights are **not** read: public sources do not locate
 //! them on the card; they come from the SESAM-Vitale software (GIE SESAM-Vitale API), which a
@@ -192,30 +193,38 @@ impl<T: CardTransport> VitaleSource for Vitale2Card<T> {
             "SELECT VITALE",
         )?;
         let nirs = read_binary_sfi(&mut self.t, 2, MAX_FILE)?;
-        let nirs = templates(&nirs)?;
-        let mut out = Vec::new();
-        for (i, p) in templates(&ident)?.iter().enumerate() {
-            let text = |tag| -> Result<String, VitaleError> {
-                Ok(field(p, tag)?.map(|v| latin1(&v)).unwrap_or_default())
-            };
-            let nir = match nirs.get(i) {
-                Some(n) => field(n, 0x93)?.map(|v| latin1(&v)),
-                None => None,
-            };
-            out.push(Beneficiaire {
-                nom: text(0x80)?,
-                prenom: text(0x81)?,
-                date_naissance: text(0x82)?,
-                nir,
-                qualite: None,
-                rang_naissance: None,
-            });
-        }
-        if out.is_empty() {
-            return Err(VitaleError::Malformed("no beneficiary on the card".into()));
-        }
-        Ok(out)
+        parse_beneficiaires(&ident, &nirs)
     }
+}
+
+/// Decodes the two identity files read from the card (sans-IO, the card's bytes are untrusted):
+/// `ident` holds the `65 {80 nom, 81 prénom, 82 date}` templates of the MF's SFI 2, `nirs` the
+/// `65 {93 NIR}` templates of the `VITALE` application's SFI 2, person `i` of one matching
+/// template `i` of the other. At most 32 people; no person at all is an error.
+pub fn parse_beneficiaires(ident: &[u8], nirs: &[u8]) -> Result<Vec<Beneficiaire>, VitaleError> {
+    let nirs = templates(nirs)?;
+    let mut out = Vec::new();
+    for (i, p) in templates(ident)?.iter().enumerate() {
+        let text = |tag| -> Result<String, VitaleError> {
+            Ok(field(p, tag)?.map(|v| latin1(&v)).unwrap_or_default())
+        };
+        let nir = match nirs.get(i) {
+            Some(n) => field(n, 0x93)?.map(|v| latin1(&v)),
+            None => None,
+        };
+        out.push(Beneficiaire {
+            nom: text(0x80)?,
+            prenom: text(0x81)?,
+            date_naissance: text(0x82)?,
+            nir,
+            qualite: None,
+            rang_naissance: None,
+        });
+    }
+    if out.is_empty() {
+        return Err(VitaleError::Malformed("no beneficiary on the card".into()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

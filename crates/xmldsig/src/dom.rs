@@ -242,6 +242,34 @@ fn push_child(nodes: &mut [Node], parent: usize, child: usize) {
     }
 }
 
+/// An XML NCName, checked on its ASCII characters (any non-ASCII character is let through, as
+/// most are name characters). quick-xml does not check names, and a name holding `<`, `&`, `"`
+/// or `=` would be written back by c14n as markup that does not parse (found by fuzzing).
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let start = |c: char| !c.is_ascii() || c.is_ascii_alphabetic() || c == '_';
+    start(first) && chars.all(|c| start(c) || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+/// `prefix:local` or `local`, each part an NCName.
+fn check_qname(what: &str, qname: &str, at: usize) -> Result<(), XmlError> {
+    let ok = match qname.split_once(':') {
+        Some((p, l)) => is_ncname(p) && is_ncname(l),
+        None => is_ncname(qname),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(XmlError::at(
+            at,
+            format!("{what} name '{qname}' is not an XML name"),
+        ))
+    }
+}
+
 fn element(
     _nodes: &[Node],
     parent: Option<usize>,
@@ -250,12 +278,14 @@ fn element(
 ) -> Result<Element, XmlError> {
     let name = start.name();
     let qname: &str = name.as_ref();
+    check_qname("element", qname, at)?;
     let (prefix, local) = split(qname);
     let mut decls = Vec::new();
     let mut attrs = Vec::new();
     for a in start.attributes() {
         let a = a.map_err(|e| XmlError::at(at, e.to_string()))?;
         let key: &str = a.key.as_ref();
+        check_qname("attribute", key, at)?;
         let value = a
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|e| XmlError::at(at, e.to_string()))?
