@@ -77,6 +77,20 @@ impl<'i> Scanner<'i> {
         self.input
     }
 
+    /// Refuses a text that would grow past `max_value_bytes` with `more` bytes.
+    fn check_text_room(&self, at: usize, more: usize) -> Result<(), DecodeError> {
+        if self.text.len() + more > self.limits.max_value_bytes {
+            return Err(self.error(
+                at,
+                DecodeErrorKind::TooLong {
+                    what: "an element's text is",
+                    limit: self.limits.max_value_bytes,
+                },
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn limits(&self) -> Limits {
         self.limits
     }
@@ -128,7 +142,7 @@ impl<'i> Scanner<'i> {
                 Event::Start(start) => {
                     let ns = self
                         .scope
-                        .open(&start)
+                        .open(&start, self.limits)
                         .map_err(|kind| self.error(before, kind))?;
                     self.depth += 1;
                     if self.depth > self.limits.max_depth {
@@ -165,6 +179,7 @@ impl<'i> Scanner<'i> {
                     return Err(self.text_outside_root(before));
                 }
                 Event::Text(t) => {
+                    self.check_text_room(before, t.len())?;
                     // Most texts are short and have no CR to normalise: look for one by hand
                     // (cheaper than the general path on a few bytes).
                     if t.as_bytes().contains(&b'\r') {
@@ -174,6 +189,7 @@ impl<'i> Scanner<'i> {
                     }
                 }
                 Event::CData(c) => {
+                    self.check_text_room(before, c.len())?;
                     self.text.push_str(&c.into_inner());
                 }
                 Event::GeneralRef(r) => match r.resolve_char_ref() {

@@ -51,7 +51,11 @@ impl Scope {
     /// Checks every attribute of `start` (syntax, duplicates, entities: quick-xml parses them
     /// lazily), pushes its namespace declarations and returns its element's namespace. One
     /// pass over the attributes, and none at all for the usual element without any.
-    pub(crate) fn open(&mut self, start: &BytesStart<'_>) -> Result<Ns, DecodeErrorKind> {
+    pub(crate) fn open(
+        &mut self,
+        start: &BytesStart<'_>,
+        limits: crate::Limits,
+    ) -> Result<Ns, DecodeErrorKind> {
         self.marks.push(self.bindings.len());
         if !start
             .attributes_raw()
@@ -64,7 +68,18 @@ impl Scope {
             let mut attributes = start.attributes();
             attributes.with_checks(false);
             for (count, a) in attributes.enumerate() {
+                if count >= limits.max_attributes {
+                    return Err(DecodeErrorKind::TooManyAttributes {
+                        limit: limits.max_attributes,
+                    });
+                }
                 let a = a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
+                if a.value.len() > limits.max_value_bytes {
+                    return Err(DecodeErrorKind::TooLong {
+                        what: "an attribute value is",
+                        limit: limits.max_value_bytes,
+                    });
+                }
                 let key: &str = a.key.into_inner();
                 if count < keys.len() {
                     if keys_before(&keys, count).contains(&key) {
