@@ -11,12 +11,9 @@ use serde_json::Value;
 
 mod common;
 use common::fs::copy_dir;
+use common::workspace;
 
 const PACKAGE: &str = "testdata/packages/cnda-public";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn run(args: &[&str], reports: &Path) -> Output {
     Command::cargo_bin("insi-bench")

@@ -5,17 +5,13 @@
 //! refused with a message naming the problem, and nothing hangs or crashes (every child process
 //! runs under a bounded wait).
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
 use common::fs::copy_dir;
 use common::sim::{start_with, url};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::workspace;
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(workspace().join("testdata/xml").join(name)).expect("sample")

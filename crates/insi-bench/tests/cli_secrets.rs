@@ -14,22 +14,11 @@ use std::process::{Command, Output, Stdio};
 mod common;
 use common::fs::copy_dir;
 use common::sim::{start_with, url};
+use common::{pki, workspace};
 
 const PASSWORD: &str = "Pw-5tq9-Zr7m-K2xv";
 const WRONG_PASSWORD: &str = "Wr-8hd3-Qa1p-M6yb";
 const PINS: [(&str, &str); 2] = [("1234", "73915468"), ("4321", "86024179")];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pki(name: &str) -> String {
-    workspace()
-        .join("testdata/pki")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 fn needles() -> Vec<&'static str> {
     let mut all = vec![PASSWORD, WRONG_PASSWORD];

@@ -5,3 +5,19 @@
 pub mod fs;
 pub mod sim;
 pub mod terminal;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root: where the committed test PKI, packages and samples are found.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file of the committed test PKI (`testdata/pki/NAME`), as a string argument.
+pub fn pki(name: &str) -> String {
+    workspace()
+        .join("testdata/pki")
+        .join(name)
+        .display()
+        .to_string()
+}
