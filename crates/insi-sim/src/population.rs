@@ -517,6 +517,20 @@ fn prenom_list(male: bool) -> &'static [&'static str] {
     if male { PRENOMS_M } else { PRENOMS_F }
 }
 
+impl Prenoms {
+    /// The index a first name has in the list of that sexe, as [`Prenoms`] holds it; `None` for
+    /// a name no generated identity of that sexe has.
+    pub(crate) fn index_of(name: &str, male: bool) -> Option<u32> {
+        prenom_list(male)
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| i as u32)
+    }
+
+    /// Where the first first name's index starts (its six bits, masked: `63 << 2`).
+    pub(crate) const FIRST_SHIFT: u32 = 2;
+}
+
 impl Person {
     pub(crate) fn male(&self) -> bool {
         self.birth & 1 == 1

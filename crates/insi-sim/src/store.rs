@@ -401,7 +401,10 @@ impl Store {
         self.lookups.load(Ordering::Relaxed)
     }
 
-    /// Trait search (`RECSANSVITALE`): candidates share the birth name and the birth date.
+    /// Trait search (`RECSANSVITALE`). The population rows read share the birth name, the
+    /// birth date, the sexe and the first first name — what the rules require of any match,
+    /// so that a common name born on a common day (fifteen rows and more at 10 M) does not
+    /// turn into fifteen identities to spell out; [`decide_traits`] decides over them.
     pub fn search_traits(&self, query: &TraitQuery) -> Result<Outcome, StoreError> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let mut candidates: Vec<Identity> = self
@@ -411,15 +414,28 @@ impl Store {
             .take(MAX_CANDIDATES)
             .cloned()
             .collect();
-        // A date the population cannot hold (not `YYYY-MM-DD`) matches no generated identity.
-        if let (Some(lo), Some(hi)) = (
-            compact::birth_key(&query.date_naissance, false),
-            compact::birth_key(&query.date_naissance, true),
-        ) {
+        // A sexe, date or first name the population cannot hold matches no generated identity.
+        let male = match query.sexe.as_str() {
+            "M" => Some(true),
+            "F" => Some(false),
+            _ => None,
+        };
+        let first = crate::search::query_prenoms(&query.prenoms)
+            .first()
+            .copied();
+        let keys = male.zip(first).and_then(|(male, first)| {
+            compact::birth_key(&query.date_naissance, male)
+                .zip(compact::first_prenom_key(first, male))
+        });
+        if let Some((birth, first)) = keys {
             self.select_population(
                 &mut candidates,
-                select!("FROM population p WHERE p.nom = ?1 AND p.birth BETWEEN ?2 AND ?3"),
-                params![query.nom_naissance, lo, hi],
+                select!(
+                    "FROM population p WHERE p.nom = ?1 AND p.birth = ?2 AND ",
+                    // The first first name's bits (`compact::first_prenom_key`).
+                    "(p.prenoms & 252) = ?3"
+                ),
+                params![query.nom_naissance, birth, first],
             )?;
         }
         Ok(decide_traits(query, candidates))
@@ -711,6 +727,29 @@ mod tests {
                     &id.date_naissance,
                     None,
                 ),
+                // The second first name alone, a name of neither list, none, a sexe and a
+                // date the population cannot hold, first names over two elements.
+                q(
+                    &id.nom_naissance,
+                    id.prenoms.split(' ').nth(1).unwrap_or("ZOE"),
+                    &id.sexe,
+                    &id.date_naissance,
+                    None,
+                ),
+                q(
+                    &id.nom_naissance,
+                    "ZEPHYRIN",
+                    &id.sexe,
+                    &id.date_naissance,
+                    None,
+                ),
+                q(&id.nom_naissance, "", &id.sexe, &id.date_naissance, None),
+                q(&id.nom_naissance, first, "I", &id.date_naissance, None),
+                q(&id.nom_naissance, first, &id.sexe, "1975-02-30", None),
+                TraitQuery {
+                    prenoms: id.prenoms.splitn(2, ' ').map(str::to_owned).collect(),
+                    ..q(&id.nom_naissance, first, &id.sexe, &id.date_naissance, None)
+                },
             ] {
                 let out = store.search_traits(&q).unwrap();
                 codes[usize::from(out.code().as_bytes()[1] - b'0')] += 1;

@@ -87,6 +87,12 @@ pub(super) fn birth_key(date: &str, male: bool) -> Option<i64> {
     population::birth_number(y, m, d, male).map(i64::from)
 }
 
+/// A first first name as the `prenoms` column holds it under the mask `252` (`63 << 2`) of
+/// the trait search's SQL: `None` for a name no generated identity of that sexe has.
+pub(super) fn first_prenom_key(name: &str, male: bool) -> Option<i64> {
+    Prenoms::index_of(name, male).map(|i| i64::from(i << Prenoms::FIRST_SHIFT))
+}
+
 /// A query's matricule as the `mat` and `od` columns hold it; `None` for a shape no generated
 /// identity has (the searches compare the text again, `search.rs`).
 pub(super) fn matricule_key(m: &str) -> Option<i64> {
@@ -129,6 +135,24 @@ mod tests {
             n += 1;
         });
         assert_eq!(n, 50_000);
+    }
+
+    #[test]
+    fn the_first_prenom_key_is_what_the_column_holds() {
+        // The mask written in the trait search's SQL.
+        let mask = 63 << Prenoms::FIRST_SHIFT;
+        assert_eq!(mask, 252);
+        population::generate_people(5_000, 9, |person| {
+            let id = person.identity();
+            let first = id.prenoms.split(' ').next().unwrap();
+            assert_eq!(
+                first_prenom_key(first, id.sexe == "M"),
+                Some(i64::from(person.prenoms.0 & mask)),
+                "{id:?}"
+            );
+        });
+        assert_eq!(first_prenom_key("JEAN", false), None);
+        assert_eq!(first_prenom_key("JEAN-JACQUES-ROUSSEAU", true), None);
     }
 
     #[test]
