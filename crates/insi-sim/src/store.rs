@@ -323,8 +323,11 @@ impl Store {
         };
         match self.population_record()? {
             Some(found) if found == wanted => {
-                self.reopen_read_only()?;
-                self.populated.store(true, Ordering::Release);
+                // `open` already reopened a populated file read-only.
+                if !self.populated() {
+                    self.reopen_read_only()?;
+                    self.populated.store(true, Ordering::Release);
+                }
                 return Ok(report(false));
             }
             Some(found) => {
