@@ -3,23 +3,27 @@
 //! - Personas (a few dozen, replaced at every start from the personas file) are kept in memory
 //!   as loaded, indexed by birth name, matricule and ouvrant droit.
 //! - The population (up to 10 M, generated once per database and reused) is one table of
-//!   packed rows (`store/compact.rs`: about 50 bytes an identity instead of 120), row id =
-//!   generation order. Indexes: `(nom, birth)` for trait search — birth date and sexe in one
-//!   integer, both sexes of a date adjacent, so a search is one B-tree descent and a short range
-//!   read, whatever the population size —, `mat` for `MatriculeIndividu`, and a partial `od`
-//!   index holding only the minors' and twins' ouvrants droits (an adult's is their own).
+//!   packed rows (`store/compact.rs`, about 36 bytes an identity) **clustered on the
+//!   trait-search key** `(nom, birth, mat)` (`WITHOUT ROWID`): birth date and sexe in one
+//!   integer, both sexes of a date adjacent, so a trait search is one B-tree descent ending on
+//!   the page that holds its candidates — no second lookup per candidate, whatever the
+//!   population size. Beside it: a unique index on `mat` for `MatriculeIndividu`, a partial
+//!   `od` index holding only the minors' and twins' ouvrants droits (an adult's is their own),
+//!   and the matricules in generation order for [`Store::population_identity`].
+//!   `store/build.rs` generates, sorts and writes them (`docs/simulator.md` §Store).
 //!
-//! The SQL only narrows candidates; [`crate::search`] decides, exactly as before. Once the
-//! population is there the file is never written again, so lookups go through a pool of
-//! read-only `immutable` connections (no file lock, no change check per search) reading the
-//! file through a memory map: what keeps p99 flat from 1 M to 10 M (`docs/simulator.md`).
+//! The SQL only narrows candidates; [`crate::search`] decides. Once the population is there
+//! the file is never written again, so lookups go through a pool of read-only `immutable`
+//! connections (no file lock, no change check per search) reading the file through a memory
+//! map.
 
+mod build;
 mod compact;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -35,14 +39,15 @@ pub const MAX_CANDIDATES: usize = 256;
 /// Bump when the population generator changes its output for a given seed.
 const GENERATOR_VERSION: &str = "2";
 
-/// Bump when the table layout changes (3: packed rows, personas in memory).
-const STORE_FORMAT: &str = "3";
-
-/// Identities handed from the generator thread to the inserting one at a time.
-const BATCH: usize = 8_192;
+/// Bump when the table layout changes (3: packed rows, personas in memory; 4: clustered on the
+/// trait key, first names as list indexes, built in a side file).
+const STORE_FORMAT: &str = "4";
 
 /// Largest memory map SQLite is asked for (the bundled build caps it near 2 GiB).
 const MMAP_BYTES: i64 = 1 << 31;
+
+/// The one table every database has from its first opening.
+const META: &str = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,15 +65,8 @@ pub enum StoreError {
         found: String,
         wanted: String,
     },
-    #[error(
-        "identity database {path}: generated identity #{index} does not fit the packed rows \
-         ({why}); the generator changed without store/compact.rs"
-    )]
-    Unpackable {
-        path: String,
-        index: u64,
-        why: String,
-    },
+    #[error("identity database {path}: cannot generate the population: {why}")]
+    Build { path: String, why: String },
 }
 
 /// Figures of a population build or reuse.
@@ -89,6 +87,9 @@ pub struct Store {
     label: String,
     /// The database file (`None`: in memory), reopened read-only once the population is there.
     file: Option<PathBuf>,
+    /// True once the database holds a population of this store format: until then no search
+    /// reads the population tables (a file made by another version may have others).
+    populated: AtomicBool,
     personas: PersonaIndex,
     faults: Vec<FaultPersona>,
     never_found: Vec<String>,
@@ -152,6 +153,27 @@ fn as_stored(mut id: Identity) -> Identity {
 
 static MEMORY_DBS: AtomicU64 = AtomicU64::new(0);
 
+/// A query of population rows, with the columns `compact::decode` reads (`p`: the row).
+macro_rules! select {
+    ($($from_where:tt)+) => {
+        concat!(
+            "SELECT p.nom, p.prenoms, p.birth, p.cog, p.mat, p.od, p.flags ",
+            $($from_where)+
+        )
+    };
+}
+
+/// The row of a matricule: its key from `matricules`, then the row (two B-tree descents).
+macro_rules! by_matricule {
+    ($and:literal) => {
+        select!(concat!(
+            "FROM matricules m CROSS JOIN population p \
+             ON p.nom = m.nom AND p.birth = m.birth AND p.mat = m.mat WHERE m.mat = ?1",
+            $and
+        ))
+    };
+}
+
 impl Store {
     /// Opens (or creates) a database file.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -159,7 +181,13 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Self::open_with(path.to_path_buf(), flags, label, Some(path.to_path_buf()))
+        let store = Self::open_with(path.to_path_buf(), flags, label, Some(path.to_path_buf()))?;
+        // A population of this format already there is searchable at once, read-only.
+        if store.holds_this_format()? {
+            store.reopen_read_only()?;
+            store.populated.store(true, Ordering::Release);
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (shared between this store's connections only).
@@ -190,7 +218,7 @@ impl Store {
         for i in 0..pool_size() {
             let conn = Connection::open_with_flags(&path, flags).map_err(err)?;
             if i == 0 {
-                conn.execute_batch(SCHEMA).map_err(err)?;
+                conn.execute_batch(META).map_err(err)?;
             }
             conn.pragma_update(None, "cache_size", -16_384)
                 .map_err(err)?;
@@ -202,6 +230,7 @@ impl Store {
             next: AtomicUsize::new(0),
             label,
             file,
+            populated: AtomicBool::new(false),
             personas: PersonaIndex::default(),
             faults: Vec::new(),
             never_found: Vec::new(),
@@ -273,6 +302,12 @@ impl Store {
         })
     }
 
+    fn holds_this_format(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .population_record()?
+            .is_some_and(|r| r.ends_with(&format!(", store v{STORE_FORMAT}"))))
+    }
+
     /// Makes sure the database holds the population `(count, seed)`: generates it when the
     /// database has none, reuses it when it matches, refuses another one.
     pub fn ensure_population(&self, count: u64, seed: u64) -> Result<PopulationReport, StoreError> {
@@ -280,15 +315,20 @@ impl Store {
         let wanted = format!(
             "{count} identities, seed {seed}, generator v{GENERATOR_VERSION}, store v{STORE_FORMAT}"
         );
+        let report = |generated| PopulationReport {
+            count,
+            seed,
+            generated,
+            elapsed: started.elapsed(),
+        };
         match self.population_record()? {
             Some(found) if found == wanted => {
-                self.reopen_read_only()?;
-                return Ok(PopulationReport {
-                    count,
-                    seed,
-                    generated: false,
-                    elapsed: started.elapsed(),
-                });
+                // `open` already reopened a populated file read-only.
+                if !self.populated() {
+                    self.reopen_read_only()?;
+                    self.populated.store(true, Ordering::Release);
+                }
+                return Ok(report(false));
             }
             Some(found) => {
                 return Err(StoreError::PopulationMismatch {
@@ -299,58 +339,31 @@ impl Store {
             }
             None => {}
         }
-        let mut unpackable = None;
-        self.with_conn(|conn| {
-            conn.pragma_update(None, "synchronous", "OFF")?;
-            // The index sorts are the longest part: let them use memory and a second thread.
-            conn.pragma_update(None, "cache_size", -262_144)?;
-            conn.pragma_update(None, "threads", 2)?;
-            conn.execute_batch(DROP_INDEXES)?;
-            // One transaction: rows are appended to a new table, so the rollback journal holds
-            // almost nothing (SQLite journals only pages that existed before).
-            conn.execute_batch("BEGIN; DELETE FROM population;")?;
-            let inserted = insert_population(conn, count, seed);
-            match inserted {
-                Ok(Ok(())) => {}
-                Ok(Err(why)) => {
-                    conn.execute_batch("ROLLBACK")?;
-                    unpackable = Some(why);
-                    return Ok(());
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    return Err(e);
-                }
-            }
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('population', ?1)",
-                [&wanted],
-            )?;
-            conn.execute_batch(CREATE_INDEXES)?;
-            conn.execute_batch("COMMIT")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.pragma_update(None, "cache_size", -16_384)?;
-            Ok(())
-        })?;
-        if let Some((index, why)) = unpackable {
-            return Err(StoreError::Unpackable {
-                path: self.label.clone(),
-                index,
-                why,
-            });
+        match &self.file {
+            Some(path) => build::build_file(path, count, seed, &wanted).map_err(|e| match e {
+                build::BuildError::Sqlite(source) => self.err(source),
+                build::BuildError::Io(why) => StoreError::Build {
+                    path: self.label.clone(),
+                    why,
+                },
+            })?,
+            None => self.with_conn(|conn| build::build(conn, count, seed, &wanted))?,
         }
         self.reopen_read_only()?;
-        Ok(PopulationReport {
-            count,
-            seed,
-            generated: true,
-            elapsed: started.elapsed(),
-        })
+        self.populated.store(true, Ordering::Release);
+        Ok(report(true))
+    }
+
+    fn populated(&self) -> bool {
+        self.populated.load(Ordering::Acquire)
     }
 
     /// Size of the synthetic population, from the database's records (no table scan: a
     /// `count(*)` over 10 M rows takes over a second).
     pub fn population_count(&self) -> Result<u64, StoreError> {
+        if !self.populated() {
+            return Ok(0);
+        }
         // The record reads "N identities, seed S, …".
         Ok(self
             .population_record()?
@@ -360,9 +373,13 @@ impl Store {
 
     /// Number of stored identities (personas included), by counting rows.
     pub fn count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.with_conn(|conn| {
-            conn.query_row("SELECT count(*) FROM population", [], |r| r.get(0))
-        })?;
+        let n: i64 = if self.populated() {
+            self.with_conn(|conn| {
+                conn.query_row("SELECT count(*) FROM population", [], |r| r.get(0))
+            })?
+        } else {
+            0
+        };
         Ok(n.max(0) as u64 + self.personas.all.len() as u64)
     }
 
@@ -387,7 +404,10 @@ impl Store {
         self.lookups.load(Ordering::Relaxed)
     }
 
-    /// Trait search (`RECSANSVITALE`): candidates share the birth name and the birth date.
+    /// Trait search (`RECSANSVITALE`). The population rows read share the birth name, the
+    /// birth date, the sexe and the first first name — what the rules require of any match,
+    /// so that a common name born on a common day (fifteen rows and more at 10 M) does not
+    /// turn into fifteen identities to spell out; [`decide_traits`] decides over them.
     pub fn search_traits(&self, query: &TraitQuery) -> Result<Outcome, StoreError> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let mut candidates: Vec<Identity> = self
@@ -397,16 +417,28 @@ impl Store {
             .take(MAX_CANDIDATES)
             .cloned()
             .collect();
-        // A date the population cannot hold (not `YYYY-MM-DD`) matches no generated identity.
-        if let (Some(lo), Some(hi)) = (
-            compact::birth_key(&query.date_naissance, false),
-            compact::birth_key(&query.date_naissance, true),
-        ) {
+        // A sexe, date or first name the population cannot hold matches no generated identity.
+        let male = match query.sexe.as_str() {
+            "M" => Some(true),
+            "F" => Some(false),
+            _ => None,
+        };
+        let first = crate::search::query_prenoms(&query.prenoms)
+            .first()
+            .copied();
+        let keys = male.zip(first).and_then(|(male, first)| {
+            compact::birth_key(&query.date_naissance, male)
+                .zip(compact::first_prenom_key(first, male))
+        });
+        if let Some((birth, first)) = keys {
             self.select_population(
                 &mut candidates,
-                "SELECT nom, prenoms, birth, cog, mat, od, flags FROM population \
-                 WHERE nom = ?1 AND birth BETWEEN ?2 AND ?3",
-                params![query.nom_naissance, lo, hi],
+                select!(
+                    "FROM population p WHERE p.nom = ?1 AND p.birth = ?2 AND ",
+                    // The first first name's bits (`compact::first_prenom_key`).
+                    "(p.prenoms & 252) = ?3"
+                ),
+                params![query.nom_naissance, birth, first],
             )?;
         }
         Ok(decide_traits(query, candidates))
@@ -416,21 +448,19 @@ impl Store {
     pub fn search_vitale(&self, query: &VitaleQuery) -> Result<Outcome, StoreError> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let (map, key, sql) = match (&query.matricule_individu, &query.matricule_od) {
-            (Some(m), _) => (
-                &self.personas.by_matricule,
-                m,
-                "SELECT nom, prenoms, birth, cog, mat, od, flags FROM population \
-                 WHERE mat = ?1",
-            ),
+            (Some(m), _) => (&self.personas.by_matricule, m, by_matricule!("")),
             // An adult is their own ouvrant droit (od NULL); minors and twins carry theirs.
             (None, Some(od)) => (
                 &self.personas.by_od,
                 od,
-                "SELECT nom, prenoms, birth, cog, mat, od, flags FROM population \
-                 WHERE od = ?1 \
-                 UNION ALL \
-                 SELECT nom, prenoms, birth, cog, mat, od, flags FROM population \
-                 WHERE mat = ?1 AND od IS NULL",
+                concat!(
+                    select!(
+                        "FROM ouvrants_droits o CROSS JOIN population p \
+                         ON p.nom = o.nom AND p.birth = o.birth AND p.mat = o.mat WHERE o.od = ?1"
+                    ),
+                    " UNION ALL ",
+                    by_matricule!(" AND p.od IS NULL")
+                ),
             ),
             (None, None) => return Ok(Outcome::NotFound),
         };
@@ -456,23 +486,37 @@ impl Store {
             .collect();
         self.select_population(
             &mut out,
-            "SELECT nom, prenoms, birth, cog, mat, od, flags FROM population WHERE nom = ?1",
+            select!("FROM population p WHERE p.nom = ?1"),
             params![nom],
         )?;
         Ok(out)
     }
 
-    /// The `n`-th population identity (0-based), for load generators and benches.
+    /// The `n`-th population identity (0-based, in generation order), for load generators and
+    /// benches.
     pub fn population_identity(&self, n: u64) -> Result<Option<Identity>, StoreError> {
-        let Ok(n) = i64::try_from(n) else {
+        if !self.populated() {
+            return Ok(None);
+        }
+        let (chunk, at) = (n / build::ORDER_CHUNK, n % build::ORDER_CHUNK);
+        let (Ok(chunk), Ok(at)) = (i64::try_from(chunk), usize::try_from(at)) else {
             return Ok(None);
         };
+        let mats: Option<Vec<u8>> = self.with_conn(|conn| {
+            conn.prepare_cached("SELECT mats FROM generation_order WHERE chunk = ?1")?
+                .query_row([chunk], |r| r.get(0))
+                .optional()
+        })?;
+        let start = at * build::ORDER_BYTES;
+        let Some(bytes) = mats
+            .as_ref()
+            .and_then(|m| m.get(start..start + build::ORDER_BYTES))
+        else {
+            return Ok(None);
+        };
+        let mat = bytes.iter().fold(0i64, |n, &b| n << 8 | i64::from(b));
         let mut out = Vec::with_capacity(1);
-        self.select_population(
-            &mut out,
-            "SELECT nom, prenoms, birth, cog, mat, od, flags FROM population WHERE id = ?1",
-            params![n],
-        )?;
+        self.select_population(&mut out, by_matricule!(""), params![mat])?;
         Ok(out.pop())
     }
 
@@ -485,22 +529,26 @@ impl Store {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<(), StoreError> {
+        if !self.populated() {
+            return Ok(());
+        }
         self.with_conn(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query(params)?;
             while out.len() < MAX_CANDIDATES
                 && let Some(row) = rows.next()?
             {
+                let values = compact::RowValues {
+                    nom: row.get_ref(0)?.as_str()?,
+                    prenoms: row.get(1)?,
+                    birth: row.get(2)?,
+                    cog: row.get_ref(3)?.as_str()?,
+                    mat: row.get(4)?,
+                    od: row.get(5)?,
+                    flags: row.get(6)?,
+                };
                 // A row this store did not write (a damaged file) is no candidate.
-                if let Some(id) = compact::decode(
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                ) {
+                if let Some(id) = compact::decode(&values) {
                     out.push(id);
                 }
             }
@@ -527,59 +575,6 @@ fn pool_size() -> usize {
         .clamp(2, 8)
 }
 
-/// Generates and packs on one thread, inserts on this one (the two halves take about as long).
-/// `Ok(Err((index, why)))` when an identity does not fit the packed rows.
-fn insert_population(
-    conn: &Connection,
-    count: u64,
-    seed: u64,
-) -> rusqlite::Result<Result<(), (u64, String)>> {
-    type Batch = Vec<Result<compact::OwnedRow, String>>;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut batch: Batch = Vec::with_capacity(BATCH);
-            let mut open = true;
-            crate::population::generate_each(count, seed, |id| {
-                if !open {
-                    return;
-                }
-                batch.push(compact::encode(id).map(|row| row.to_owned_row()));
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    open = tx.send(full).is_ok();
-                }
-            });
-            if open && !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-        });
-        let mut stmt = conn.prepare(INSERT)?;
-        let mut index: u64 = 0;
-        for batch in rx {
-            for row in batch {
-                let row = match row {
-                    Ok(row) => row,
-                    // Dropping the receiver stops the generator's sends.
-                    Err(why) => return Ok(Err((index, why))),
-                };
-                stmt.execute(params![
-                    index as i64,
-                    row.nom,
-                    row.prenoms,
-                    row.birth,
-                    row.cog,
-                    row.mat,
-                    row.od,
-                    row.flags
-                ])?;
-                index += 1;
-            }
-        }
-        Ok(Ok(()))
-    })
-}
-
 /// A path as the path part of an SQLite `file:` URI.
 fn uri_path(path: &Path) -> String {
     let text = path.to_string_lossy();
@@ -593,38 +588,6 @@ fn uri_path(path: &Path) -> String {
     }
     out
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS population (
-    id INTEGER PRIMARY KEY,
-    nom TEXT NOT NULL,
-    prenoms TEXT NOT NULL,
-    birth INTEGER NOT NULL,
-    cog TEXT NOT NULL,
-    mat INTEGER NOT NULL,
-    od INTEGER,
-    flags INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS population_traits ON population(nom, birth);
-CREATE INDEX IF NOT EXISTS population_mat ON population(mat);
-CREATE INDEX IF NOT EXISTS population_od ON population(od) WHERE od IS NOT NULL;
-";
-
-// Bulk loads insert without indexes and build them once at the end: several times faster.
-const DROP_INDEXES: &str = "
-DROP INDEX IF EXISTS population_traits;
-DROP INDEX IF EXISTS population_mat;
-DROP INDEX IF EXISTS population_od;
-";
-const CREATE_INDEXES: &str = "
-CREATE INDEX IF NOT EXISTS population_traits ON population(nom, birth);
-CREATE INDEX IF NOT EXISTS population_mat ON population(mat);
-CREATE INDEX IF NOT EXISTS population_od ON population(od) WHERE od IS NOT NULL;
-";
-
-const INSERT: &str = "INSERT INTO population (id, nom, prenoms, birth, cog, mat, od, flags)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 #[cfg(test)]
 mod tests {
@@ -686,6 +649,35 @@ mod tests {
     }
 
     #[test]
+    fn only_a_complete_build_takes_the_database_s_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pop.sqlite");
+        let side = dir.path().join("pop.sqlite.building");
+        // What a killed build left behind.
+        std::fs::write(&side, b"half a database").unwrap();
+        // While another process writes the side file, a build refuses to start.
+        let other = std::fs::File::open(&side).unwrap();
+        other.lock().unwrap();
+        let store = Store::open(&path).unwrap();
+        let err = store.ensure_population(500, 2).unwrap_err().to_string();
+        assert!(err.contains("being written by another process"), "{err}");
+        assert_eq!(store.population_count().unwrap(), 0);
+        assert_eq!(store.population_identity(0).unwrap(), None);
+        drop(other);
+        assert!(store.ensure_population(500, 2).unwrap().generated);
+        assert!(!side.exists());
+        assert_eq!(store.count().unwrap(), 500);
+        // Another process finds it at once, before asking for it.
+        drop(store);
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.population_count().unwrap(), 500);
+        let mut last = None;
+        crate::population::generate(500, 2, |id| last = Some(id));
+        assert_eq!(again.population_identity(499).unwrap(), last);
+        assert_eq!(again.population_identity(500).unwrap(), None);
+    }
+
+    #[test]
     fn searches_answer_what_the_rules_say_over_the_whole_population() {
         // The reference: search.rs's rules over every generated identity sharing the keys
         // (grouped in plain maps, no SQL). The store must give the same outcome for every query.
@@ -738,6 +730,29 @@ mod tests {
                     &id.date_naissance,
                     None,
                 ),
+                // The second first name alone, a name of neither list, none, a sexe and a
+                // date the population cannot hold, first names over two elements.
+                q(
+                    &id.nom_naissance,
+                    id.prenoms.split(' ').nth(1).unwrap_or("ZOE"),
+                    &id.sexe,
+                    &id.date_naissance,
+                    None,
+                ),
+                q(
+                    &id.nom_naissance,
+                    "ZEPHYRIN",
+                    &id.sexe,
+                    &id.date_naissance,
+                    None,
+                ),
+                q(&id.nom_naissance, "", &id.sexe, &id.date_naissance, None),
+                q(&id.nom_naissance, first, "I", &id.date_naissance, None),
+                q(&id.nom_naissance, first, &id.sexe, "1975-02-30", None),
+                TraitQuery {
+                    prenoms: id.prenoms.splitn(2, ' ').map(str::to_owned).collect(),
+                    ..q(&id.nom_naissance, first, &id.sexe, &id.date_naissance, None)
+                },
             ] {
                 let out = store.search_traits(&q).unwrap();
                 codes[usize::from(out.code().as_bytes()[1] - b'0')] += 1;
