@@ -13,7 +13,8 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Deepest accepted element nesting (the Envelope is depth 1).
     pub max_depth: usize,
-    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept.
+    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept, warnings listed,
+    /// and attributes on one start tag.
     pub max_repeats: usize,
 }
 
@@ -70,6 +71,8 @@ pub enum DecodeErrorKind {
     TooLarge { size: usize, limit: usize },
     #[error("elements nest deeper than the limit of {limit}")]
     TooDeep { limit: usize },
+    #[error("a start tag has more than {limit} attributes")]
+    TooManyAttributes { limit: usize },
     #[error("more than {limit} <{element}> elements")]
     TooMany { element: &'static str, limit: usize },
     #[error("input is not UTF-8 ({0}); INSi messages are UTF-8")]
