@@ -55,7 +55,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let third = std::env::args().nth(3);
-    let sized = third.as_deref().and_then(|k| k.parse().ok()).map(with_histo);
+    let sized = third
+        .as_deref()
+        .and_then(|k| k.parse().ok())
+        .map(with_histo);
     let input: &[u8] = match (third.as_deref(), sized.as_deref()) {
         (Some("cnda"), _) => CNDA,
         (_, Some(sized)) => sized,

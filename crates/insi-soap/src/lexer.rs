@@ -499,6 +499,9 @@ impl<'i> Lexer<'i> {
 }
 
 #[cfg(test)]
+mod differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
