@@ -112,7 +112,7 @@ pub(crate) struct Lexer<'i> {
 }
 
 fn syntax(at: usize, message: impl Into<String>) -> LexError {
-    (at, DecodeErrorKind::Syntax(message.into()))
+    LexError::new(at, DecodeErrorKind::Syntax(message.into()))
 }
 
 /// Where `needle` starts in `bytes` at or after `from`.
@@ -368,7 +368,7 @@ impl<'i> Lexer<'i> {
                 Some(_) => {
                     let (attr, next) = attribute(self.src, spaced)?;
                     if self.attrs.len() >= self.max_attributes {
-                        return Err((
+                        return Err(LexError::new(
                             at,
                             DecodeErrorKind::TooManyAttributes {
                                 limit: self.max_attributes,
@@ -450,7 +450,10 @@ impl<'i> Lexer<'i> {
             if attr.key == "encoding" {
                 let enc = attr.value();
                 if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                    return Err((i, DecodeErrorKind::Encoding(enc.into_owned())));
+                    return Err(LexError::new(
+                        i,
+                        DecodeErrorKind::Encoding(enc.into_owned()),
+                    ));
                 }
             }
             let spaced = space_end(bytes, next);
@@ -492,7 +495,7 @@ impl<'i> Lexer<'i> {
             .get(2..9)
             .is_some_and(|d| d.eq_ignore_ascii_case(b"DOCTYPE"))
         {
-            return Err((at, DecodeErrorKind::Dtd));
+            return Err(LexError::new(at, DecodeErrorKind::Dtd));
         }
         Err(syntax(at, "unknown markup after '<!'"))
     }
@@ -510,7 +513,10 @@ mod tests {
         let mut lexer = Lexer::new(xml, 64);
         let mut out = Vec::new();
         loop {
-            match lexer.next().map_err(|(at, kind)| (at, kind.to_string()))? {
+            match lexer.next().map_err(|e| {
+                let (at, kind) = e.into_parts();
+                (at, kind.to_string())
+            })? {
                 Token::Start => out.push(format!(
                     "<{}|{}|{}{}>",
                     lexer.name.prefix(xml),

@@ -168,10 +168,10 @@ impl<'i> Scanner<'i> {
             return Ok(self.close());
         }
         loop {
-            let token = self
-                .lexer
-                .next()
-                .map_err(|(at, kind)| DecodeError::at(self.src.as_bytes(), at, kind))?;
+            let token = self.lexer.next().map_err(|e| {
+                let (at, kind) = e.into_parts();
+                DecodeError::at(self.src.as_bytes(), at, kind)
+            })?;
             match token {
                 Token::Start => {
                     let at = self.lexer.at;
@@ -337,6 +337,11 @@ impl<'i> Scanner<'i> {
     /// Leaves the leaf's whole text in `self.text` (borrowed from the input when it is one
     /// plain run: then the value's own allocation is the only one).
     fn read_leaf(&mut self, name: &str) -> Result<(), DecodeError> {
+        if let Some(text) = self.plain_leaf() {
+            self.text.clear();
+            self.text.push_text(text, true);
+            return Ok(());
+        }
         let mut around_child: Option<String> = None;
         loop {
             match self.next()? {
@@ -363,6 +368,37 @@ impl<'i> Scanner<'i> {
                 }
             }
         }
+    }
+
+    /// The text of the leaf just opened when it is the usual `<x>text</x>` (one run without a
+    /// reference or a CR, or nothing), read straight from the lexer rather than through `next`
+    /// twice. `None` for anything else (a child, a comment, CDATA, a reference, an error), with
+    /// the lexer put back where it was for the general path.
+    fn plain_leaf(&mut self) -> Option<&'i str> {
+        if std::mem::take(&mut self.empty_pending) {
+            self.close();
+            return Some("");
+        }
+        let from = self.lexer.pos;
+        let text = match self.lexer.next() {
+            Ok(Token::Text) if self.lexer.plain => {
+                let text = self.lexer.text();
+                matches!(self.lexer.next(), Ok(Token::End)).then_some(text)
+            }
+            Ok(Token::End) => Some(""),
+            _ => None,
+        };
+        let closes = text.is_some()
+            && self
+                .open
+                .last()
+                .is_some_and(|&open| same(open, self.lexer.name.qname(self.src)));
+        if !closes {
+            self.lexer.pos = from;
+            return None;
+        }
+        self.close();
+        text
     }
 
     /// Reads to the end of the document, refusing a second root element.

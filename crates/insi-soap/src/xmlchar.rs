@@ -6,8 +6,21 @@
 
 use crate::error::DecodeErrorKind;
 
-/// A lexing error: the byte offset it is reported at, and why.
-pub(crate) type LexError = (usize, DecodeErrorKind);
+/// A lexing error: the byte offset it is reported at, and why. Boxed so that the lexer's
+/// results stay two words, returned in registers: with the error inline, every `Ok` token
+/// was a 48-byte value copied through memory, which stalls (docs/codec.md §Performance).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct LexError(Box<(usize, DecodeErrorKind)>);
+
+impl LexError {
+    pub(crate) fn new(at: usize, kind: DecodeErrorKind) -> LexError {
+        LexError(Box::new((at, kind)))
+    }
+
+    pub(crate) fn into_parts(self) -> (usize, DecodeErrorKind) {
+        *self.0
+    }
+}
 
 pub(crate) const NAME_START: u8 = 1;
 pub(crate) const NAME: u8 = 2;
@@ -106,7 +119,7 @@ pub(crate) fn space_end(bytes: &[u8], from: usize) -> usize {
 
 /// The error for a byte the lexer found where XML allows none: a forbidden control character.
 pub(crate) fn forbidden(at: usize, b: u8) -> LexError {
-    (
+    LexError::new(
         at,
         DecodeErrorKind::Syntax(format!(
             "character U+{b:04X} is not allowed in XML (only TAB, LF and CR among controls)"
@@ -118,7 +131,7 @@ pub(crate) fn forbidden(at: usize, b: u8) -> LexError {
 #[inline]
 pub(crate) fn check_nonchar(bytes: &[u8], at: usize) -> Result<(), LexError> {
     if matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])) {
-        return Err((
+        return Err(LexError::new(
             at,
             DecodeErrorKind::Syntax("U+FFFE and U+FFFF are not XML characters".into()),
         ));
@@ -163,7 +176,7 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
             None => (number, 10, 1),
         };
         let malformed = || {
-            (
+            LexError::new(
                 at,
                 DecodeErrorKind::Syntax(
                     "malformed character reference (expected &#DIGITS; or &#xHEX;)".into(),
@@ -184,7 +197,7 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
             return Err(malformed());
         }
         let Some(c) = char::from_u32(value).filter(|&c| is_xml_char(c)) else {
-            return Err((
+            return Err(LexError::new(
                 at,
                 DecodeErrorKind::Syntax(format!(
                     "character reference to {value:#X}, which is not an XML character"
@@ -196,7 +209,7 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
     let n = name_end(rest, 0);
     let name = rest.get(..n).unwrap_or_default();
     if rest.get(n) != Some(&b';') || !name.first().is_some_and(|&b| class(b) & NAME_START != 0) {
-        return Err((
+        return Err(LexError::new(
             at,
             DecodeErrorKind::Syntax(
                 "'&' does not start a reference (write a literal '&' as &amp;)".into(),
@@ -210,7 +223,7 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
         b"apos" => "'",
         b"quot" => "\"",
         _ => {
-            return Err((
+            return Err(LexError::new(
                 at,
                 DecodeErrorKind::UnknownEntity(String::from_utf8_lossy(name).into_owned()),
             ));
@@ -309,7 +322,7 @@ mod tests {
         for bad in ["&", "&;", "&#;", "&#x;", "&#65", "&#xZZ;", "& amp;", "&1a;"] {
             assert!(
                 matches!(
-                    reference(bad.as_bytes(), 0),
+                    reference(bad.as_bytes(), 0).map_err(LexError::into_parts),
                     Err((0, DecodeErrorKind::Syntax(_)))
                 ),
                 "{bad}"
@@ -326,7 +339,7 @@ mod tests {
             assert!(reference(not_a_char.as_bytes(), 0).is_err(), "{not_a_char}");
         }
         assert_eq!(
-            reference(b"&nbsp;", 0),
+            reference(b"&nbsp;", 0).map_err(LexError::into_parts),
             Err((0, DecodeErrorKind::UnknownEntity("nbsp".into())))
         );
     }
@@ -345,9 +358,12 @@ mod tests {
     #[test]
     fn forbidden_characters_are_found() {
         assert!(check_chars(b"ok\t\n\r", 0, 5).is_ok());
-        assert_eq!(check_chars(b"a\x01", 0, 2).map_err(|e| e.0), Err(1));
         assert_eq!(
-            check_chars("a\u{FFFF}".as_bytes(), 0, 4).map_err(|e| e.0),
+            check_chars(b"a\x01", 0, 2).map_err(|e| e.into_parts().0),
+            Err(1)
+        );
+        assert_eq!(
+            check_chars("a\u{FFFF}".as_bytes(), 0, 4).map_err(|e| e.into_parts().0),
             Err(1)
         );
         assert!(check_chars("\u{FFFD}".as_bytes(), 0, 3).is_ok());

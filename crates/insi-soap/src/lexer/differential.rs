@@ -31,7 +31,10 @@ fn ours(xml: &str) -> Result<Vec<Ev>, String> {
     let mut lexer = Lexer::new(xml, 64);
     let (mut out, mut text) = (Vec::new(), String::new());
     loop {
-        match lexer.next().map_err(|(at, kind)| format!("{at}: {kind}"))? {
+        match lexer.next().map_err(|e| {
+            let (at, kind) = e.into_parts();
+            format!("{at}: {kind}")
+        })? {
             Token::Text => decode_text(lexer.text(), &mut text),
             Token::CData => decode_cdata(lexer.text(), &mut text),
             Token::Start => {
