@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use crate::error::DecodeErrorKind;
 use crate::xmlchar::{
     ATTR_STOP, LexError, NAME, NAME_START, TEXT_STOP, check_chars, check_nonchar, class,
-    decode_attribute, forbidden, is_space, name_end, reference, space_end,
+    decode_attribute, forbidden, is_space, name_end, reference, same_bytes, space_end,
 };
 
 /// Where an element name lies in the input: `from..to`, with the colon at `colon` (`from` when
@@ -105,6 +105,11 @@ pub(crate) struct Lexer<'i> {
     pub(crate) attrs_to: usize,
     /// The attributes of the last start tag (the buffer is reused from tag to tag).
     pub(crate) attrs: Vec<Attr<'i>>,
+    /// The name of the innermost open element, set by the scanner: what the next end tag
+    /// most likely says.
+    pub(crate) expected_end: &'i str,
+    /// The last end tag's name is `expected_end`.
+    pub(crate) end_matched: bool,
     pub(crate) empty: bool,
     text_from: usize,
     text_to: usize,
@@ -218,6 +223,8 @@ impl<'i> Lexer<'i> {
             attrs_to: 0,
             // Room for the declarations of an INSi RESULTAT tag without regrowing.
             attrs: Vec::with_capacity(8),
+            expected_end: "",
+            end_matched: false,
             empty: false,
             text_from: 0,
             text_to: 0,
@@ -390,7 +397,20 @@ impl<'i> Lexer<'i> {
 
     fn end_tag(&mut self, at: usize) -> Result<Token, LexError> {
         let bytes = self.src.as_bytes();
-        let end = name_end(bytes, at + 2);
+        // Usually the name is the one expected: compared a word at a time, it needs no scan
+        // byte by byte (the start tag has checked its characters).
+        let expected = self.expected_end.as_bytes();
+        let to = at + 2 + expected.len();
+        self.end_matched = !expected.is_empty()
+            && bytes
+                .get(at + 2..to)
+                .is_some_and(|n| same_bytes(n, expected))
+            && !bytes.get(to).is_some_and(|&b| class(b) & NAME != 0);
+        let end = if self.end_matched {
+            to
+        } else {
+            name_end(bytes, at + 2)
+        };
         let close = space_end(bytes, end);
         if end == at + 2 || bytes.get(close) != Some(&b'>') {
             return Err(syntax(at, "malformed end tag (expected </name>)"));

@@ -13,7 +13,7 @@ use crate::lexer::{Attr, Attributes, Lexer, Name, Token};
 use crate::ns::Ns;
 use crate::scope::Scope;
 use crate::text_buf::TextBuf;
-use crate::xmlchar::{is_space, same};
+use crate::xmlchar::is_space;
 
 /// A start tag as the decoders see it: its name and, on demand, its attributes.
 #[derive(Clone, Copy, Debug)]
@@ -188,7 +188,9 @@ impl<'i> Scanner<'i> {
                             },
                         ));
                     }
-                    self.open.push(name.qname(self.src));
+                    let qname = name.qname(self.src);
+                    self.open.push(qname);
+                    self.lexer.expected_end = qname;
                     self.empty_pending = self.lexer.empty;
                     if std::mem::take(&mut self.text_closed) {
                         self.text.clear();
@@ -208,7 +210,8 @@ impl<'i> Scanner<'i> {
                 Token::End => {
                     let name = self.lexer.name.qname(self.src);
                     match self.open.last() {
-                        Some(&open) if same(open, name) => {}
+                        // The lexer compared it with the innermost start tag's name.
+                        Some(_) if self.lexer.end_matched => {}
                         Some(&open) => {
                             return Err(self.error(
                                 self.lexer.at,
@@ -267,6 +270,7 @@ impl<'i> Scanner<'i> {
     fn close(&mut self) -> Item<'i> {
         self.text_closed = true;
         self.open.pop();
+        self.lexer.expected_end = self.open.last().copied().unwrap_or_default();
         self.scope.close();
         Item::Close {
             end: self.lexer.pos,
@@ -388,11 +392,7 @@ impl<'i> Scanner<'i> {
             Ok(Token::End) => Some(""),
             _ => None,
         };
-        let closes = text.is_some()
-            && self
-                .open
-                .last()
-                .is_some_and(|&open| same(open, self.lexer.name.qname(self.src)));
+        let closes = text.is_some() && self.lexer.end_matched;
         if !closes {
             self.lexer.pos = from;
             return None;
@@ -465,6 +465,30 @@ mod tests {
             );
             let first_bad = bad.iter().position(|&b| b >= 0x80).unwrap();
             assert_eq!(err.position.byte, first_bad, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn end_tags_must_match_their_start_tags() {
+        let all = |xml: &str| -> Result<(), DecodeError> {
+            let mut sc = Scanner::new(xml.as_bytes(), Limits::DEFAULT)?;
+            while !matches!(sc.next()?, Item::Eof) {}
+            Ok(())
+        };
+        for ok in ["<a><b>x</b><c/></a>", "<p:a xmlns:p='u'><b></b ></p:a>"] {
+            assert!(all(ok).is_ok(), "{ok}");
+        }
+        for (bad, at) in [
+            ("<a><b></a></b>", 6),
+            ("<a></ab>", 3),
+            ("<ab></a>", 4),
+            ("<a>x</a:b>", 4),
+            ("<a/></a>", 4),
+            ("</a>", 0),
+        ] {
+            let err = all(bad).expect_err(bad);
+            assert!(matches!(err.kind, DecodeErrorKind::Syntax(_)), "{bad}: {err}");
+            assert_eq!(err.position.byte, at, "{bad}: {err}");
         }
     }
 

@@ -82,7 +82,11 @@ pub(crate) fn is_space(b: u8) -> bool {
 /// few bytes costs more than the comparison (measured, docs/codec.md §Performance).
 #[inline]
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
