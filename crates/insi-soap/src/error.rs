@@ -13,17 +13,24 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Deepest accepted element nesting (the Envelope is depth 1).
     pub max_depth: usize,
-    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept, warnings listed,
-    /// and attributes on one start tag.
+    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept (and warnings).
     pub max_repeats: usize,
+    /// Most attributes on one element (namespace declarations included).
+    pub max_attributes: usize,
+    /// Longest text of one element, or value of one attribute, in bytes (decoded). The longest
+    /// real ones are an assertion's base64 certificate (a few KiB); a name is at most 100
+    /// characters.
+    pub max_value_bytes: usize,
 }
 
 impl Limits {
-    /// 256 KiB, depth 32, 64 repetitions.
+    /// 256 KiB, depth 32, 64 repetitions, 64 attributes per element, 16 KiB per text or value.
     pub const DEFAULT: Limits = Limits {
         max_bytes: 256 * 1024,
         max_depth: 32,
         max_repeats: 64,
+        max_attributes: 64,
+        max_value_bytes: 16 * 1024,
     };
 }
 
@@ -71,8 +78,10 @@ pub enum DecodeErrorKind {
     TooLarge { size: usize, limit: usize },
     #[error("elements nest deeper than the limit of {limit}")]
     TooDeep { limit: usize },
-    #[error("a start tag has more than {limit} attributes")]
+    #[error("an element carries more than {limit} attributes")]
     TooManyAttributes { limit: usize },
+    #[error("{what} longer than the {limit}-byte limit")]
+    TooLong { what: &'static str, limit: usize },
     #[error("more than {limit} <{element}> elements")]
     TooMany { element: &'static str, limit: usize },
     #[error("input is not UTF-8 ({0}); INSi messages are UTF-8")]

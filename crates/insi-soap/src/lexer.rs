@@ -7,7 +7,8 @@
 //! values are slices of the input unless they hold a reference or a CR. It enforces the
 //! well-formedness rules the decoders rely on — names, quoted attributes without duplicates,
 //! references, XML characters, no DOCTYPE, a declaration only at the start, terminated
-//! constructs — and leaves namespaces, element nesting and end-tag matching to the scanner.
+//! constructs. End tags are compared with the name the scanner says is open (`expected_end`);
+//! namespaces and nesting are the scanner's.
 
 use std::borrow::Cow;
 
@@ -98,6 +99,8 @@ pub(crate) struct Lexer<'i> {
     src: &'i str,
     pub(crate) pos: usize,
     max_attributes: usize,
+    /// Longest attribute value, decoded.
+    max_value_bytes: usize,
     /// Where the last token starts.
     pub(crate) at: usize,
     pub(crate) name: Name,
@@ -120,6 +123,12 @@ fn syntax(at: usize, message: impl Into<String>) -> LexError {
     LexError::new(at, DecodeErrorKind::Syntax(message.into()))
 }
 
+/// A construct the input ends inside of (a truncated message): said in the same words whatever
+/// the construct, so that a reader sees at once that the message is cut.
+fn truncated(at: usize, inside: &str) -> LexError {
+    syntax(at, format!("unexpected end of input {inside}"))
+}
+
 /// Where `needle` starts in `bytes` at or after `from`.
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
@@ -139,22 +148,22 @@ pub(crate) fn attribute(src: &str, at: usize) -> Result<(Attr<'_>, usize), LexEr
     let key_end = name_end(bytes, at);
     let key = src.get(at..key_end).unwrap_or_default();
     let eq = space_end(bytes, key_end);
-    if bytes.get(eq) != Some(&b'=') {
-        return Err(syntax(at, format!("attribute '{key}' has no value")));
+    match bytes.get(eq) {
+        Some(b'=') => {}
+        None => return Err(truncated(at, &format!("in attribute '{key}'"))),
+        Some(_) => return Err(syntax(at, format!("attribute '{key}' has no value"))),
     }
     let open = space_end(bytes, eq + 1);
     let quote = match bytes.get(open) {
         Some(&q @ (b'"' | b'\'')) => q,
-        _ => return Err(syntax(open, format!("the value of '{key}' is not quoted"))),
+        None => return Err(truncated(at, &format!("in attribute '{key}'"))),
+        Some(_) => return Err(syntax(open, format!("the value of '{key}' is not quoted"))),
     };
     let mut i = open + 1;
     let mut plain = true;
     loop {
         let Some(&b) = bytes.get(i) else {
-            return Err(syntax(
-                at,
-                format!("the value of '{key}' has no closing quote"),
-            ));
+            return Err(truncated(at, &format!("in the value of '{key}'")));
         };
         if b == quote {
             break;
@@ -213,11 +222,12 @@ impl<'i> Iterator for Attributes<'i> {
 }
 
 impl<'i> Lexer<'i> {
-    pub(crate) fn new(src: &'i str, max_attributes: usize) -> Lexer<'i> {
+    pub(crate) fn new(src: &'i str, max_attributes: usize, max_value_bytes: usize) -> Lexer<'i> {
         Lexer {
             src,
             pos: 0,
             max_attributes,
+            max_value_bytes,
             at: 0,
             name: Name::default(),
             attrs_to: 0,
@@ -304,11 +314,10 @@ impl<'i> Lexer<'i> {
     #[inline(always)]
     fn name(&mut self, from: usize, tag: usize) -> Result<(), LexError> {
         let bytes = self.src.as_bytes();
-        if !bytes
-            .get(from)
-            .is_some_and(|&b| class(b) & NAME_START != 0 && b != b':')
-        {
-            return Err(syntax(tag, "'<' is not followed by an element name"));
+        match bytes.get(from) {
+            Some(&b) if class(b) & NAME_START != 0 && b != b':' => {}
+            None => return Err(truncated(tag, "after '<'")),
+            Some(_) => return Err(syntax(tag, "'<' is not followed by an element name")),
         }
         let mut colon = from;
         let mut colons = 0;
@@ -322,6 +331,9 @@ impl<'i> Lexer<'i> {
                 colons += 1;
             }
             i += 1;
+        }
+        if i == bytes.len() {
+            return Err(truncated(tag, "in a start tag"));
         }
         if colons > 1 || (colons == 1 && colon + 1 == i) {
             return Err(syntax(
@@ -346,9 +358,9 @@ impl<'i> Lexer<'i> {
             let spaced = space_end(bytes, i);
             match bytes.get(spaced) {
                 None => {
-                    return Err(syntax(
+                    return Err(truncated(
                         at,
-                        format!("the start tag <{}> is not closed", name.qname(self.src)),
+                        &format!("in the start tag <{}>", name.qname(self.src)),
                     ));
                 }
                 Some(b'>') => {
@@ -362,6 +374,12 @@ impl<'i> Lexer<'i> {
                     self.attrs_to = spaced;
                     self.empty = true;
                     return Ok(Token::Start);
+                }
+                Some(b'/') if spaced + 1 == bytes.len() => {
+                    return Err(truncated(
+                        at,
+                        &format!("in the start tag <{}>", name.qname(self.src)),
+                    ));
                 }
                 Some(_) if spaced == i => {
                     return Err(syntax(
@@ -379,6 +397,18 @@ impl<'i> Lexer<'i> {
                             at,
                             DecodeErrorKind::TooManyAttributes {
                                 limit: self.max_attributes,
+                            },
+                        ));
+                    }
+                    // The raw value bounds the decoded one: decoding only when it might be over.
+                    if attr.raw.len() > self.max_value_bytes
+                        && attr.value().len() > self.max_value_bytes
+                    {
+                        return Err(LexError::new(
+                            at,
+                            DecodeErrorKind::TooLong {
+                                what: "an attribute value is",
+                                limit: self.max_value_bytes,
                             },
                         ));
                     }
@@ -412,8 +442,10 @@ impl<'i> Lexer<'i> {
             name_end(bytes, at + 2)
         };
         let close = space_end(bytes, end);
-        if end == at + 2 || bytes.get(close) != Some(&b'>') {
-            return Err(syntax(at, "malformed end tag (expected </name>)"));
+        match bytes.get(close) {
+            Some(b'>') if end > at + 2 => {}
+            None => return Err(truncated(at, "in an end tag")),
+            Some(_) => return Err(syntax(at, "malformed end tag (expected </name>)")),
         }
         self.pos = close + 1;
         self.name = Name {
@@ -428,12 +460,14 @@ impl<'i> Lexer<'i> {
     fn processing_instruction(&mut self, at: usize) -> Result<(), LexError> {
         let bytes = self.src.as_bytes();
         let from = at + 2;
-        if !bytes.get(from).is_some_and(|&b| class(b) & NAME_START != 0) {
-            return Err(syntax(at, "processing instruction without a target"));
+        match bytes.get(from) {
+            Some(&b) if class(b) & NAME_START != 0 => {}
+            None => return Err(truncated(at, "after '<?'")),
+            Some(_) => return Err(syntax(at, "processing instruction without a target")),
         }
         let target_end = name_end(bytes, from);
         let Some(close) = find(bytes, target_end, b"?>") else {
-            return Err(syntax(at, "unclosed processing instruction (no '?>')"));
+            return Err(truncated(at, "in a processing instruction (no '?>')"));
         };
         if close != target_end && !bytes.get(target_end).is_some_and(|&b| is_space(b)) {
             return Err(syntax(target_end, "invalid processing instruction target"));
@@ -491,7 +525,7 @@ impl<'i> Lexer<'i> {
         let rest = bytes.get(at..).unwrap_or_default();
         if rest.starts_with(b"<!--") {
             let Some(dashes) = find(bytes, at + 4, b"--") else {
-                return Err(syntax(at, "unclosed comment (no '-->')"));
+                return Err(truncated(at, "in a comment (no '-->')"));
             };
             if bytes.get(dashes + 2) != Some(&b'>') {
                 return Err(syntax(dashes, "'--' is not allowed inside a comment"));
@@ -503,7 +537,7 @@ impl<'i> Lexer<'i> {
         if rest.starts_with(b"<![CDATA[") {
             let from = at + 9;
             let Some(close) = find(bytes, from, b"]]>") else {
-                return Err(syntax(at, "unclosed CDATA section (no ']]>')"));
+                return Err(truncated(at, "in a CDATA section (no ']]>')"));
             };
             check_chars(bytes, from, close)?;
             self.pos = close + 3;
@@ -516,6 +550,13 @@ impl<'i> Lexer<'i> {
             .is_some_and(|d| d.eq_ignore_ascii_case(b"DOCTYPE"))
         {
             return Err(LexError::new(at, DecodeErrorKind::Dtd));
+        }
+        // The start of one of the three, cut by the end of the input.
+        if [&b"<!--"[..], b"<![CDATA[", b"<!DOCTYPE"]
+            .iter()
+            .any(|m| m.len() > rest.len() && m.starts_with(rest))
+        {
+            return Err(truncated(at, "after '<!'"));
         }
         Err(syntax(at, "unknown markup after '<!'"))
     }
@@ -530,7 +571,7 @@ mod tests {
 
     /// Every token kind of `xml`, or the error's offset and message.
     fn lex(xml: &str) -> Result<Vec<String>, (usize, String)> {
-        let mut lexer = Lexer::new(xml, 64);
+        let mut lexer = Lexer::new(xml, 64, 100);
         let mut out = Vec::new();
         loop {
             match lexer.next().map_err(|e| {
@@ -630,8 +671,14 @@ mod tests {
                 .1
                 .contains("more than 64 attributes")
         );
+        // Values are bounded decoded: 101 bytes refused, 100 taken even when written longer.
+        let long = "v".repeat(101);
+        let err = lex(&format!("<x a='{long}'/>")).unwrap_err().1;
+        assert!(err.contains("100-byte limit"), "{err}");
+        let written_longer = "&#x76;".repeat(100);
+        assert!(lex(&format!("<x a='{written_longer}'/>")).is_ok());
         let xml = "<x k='a&#9;b' l=\"2\"  />";
-        let mut lexer = Lexer::new(xml, 64);
+        let mut lexer = Lexer::new(xml, 64, 100);
         assert_eq!(lexer.next(), Ok(Token::Start));
         let again: Vec<_> = Attributes::new(&xml[lexer.name.end()..lexer.attrs_to])
             .map(|a| (a.key, a.value()))

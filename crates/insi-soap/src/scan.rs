@@ -103,8 +103,7 @@ impl<'i> Scanner<'i> {
         })?;
         Ok(Scanner {
             src,
-            // The attribute bound is the repetition bound: an INSi start tag has at most five.
-            lexer: Lexer::new(src, limits.max_repeats),
+            lexer: Lexer::new(src, limits.max_attributes, limits.max_value_bytes),
             scope: Scope::default(),
             // Sized for the depth of an INSi message (7), so that decoding does not regrow it.
             open: Vec::with_capacity(16),
@@ -246,12 +245,14 @@ impl<'i> Scanner<'i> {
                         self.text.clear();
                     }
                     self.text.push_text(self.lexer.text(), self.lexer.plain);
+                    self.check_text_length()?;
                 }
                 Token::CData => {
                     if std::mem::take(&mut self.text_closed) {
                         self.text.clear();
                     }
                     self.text.push_cdata(self.lexer.text());
+                    self.check_text_length()?;
                 }
                 Token::Eof => {
                     if !self.open.is_empty() {
@@ -264,6 +265,32 @@ impl<'i> Scanner<'i> {
                 }
             }
         }
+    }
+
+    /// Refuses the current element's text once it is longer than `max_value_bytes` (decoded),
+    /// at the piece that made it so.
+    #[inline]
+    fn check_text_length(&mut self) -> Result<(), DecodeError> {
+        // The text as written bounds the decoded one: decoding only when it might be over.
+        if self.text.written_len() > self.limits.max_value_bytes {
+            return self.check_decoded_text_length();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_decoded_text_length(&mut self) -> Result<(), DecodeError> {
+        let limit = self.limits.max_value_bytes;
+        if self.text.as_str().len() > limit {
+            return Err(self.error(
+                self.lexer.at,
+                DecodeErrorKind::TooLong {
+                    what: "an element's text is",
+                    limit,
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// Leaves the innermost open element.
@@ -385,7 +412,10 @@ impl<'i> Scanner<'i> {
         }
         let from = self.lexer.pos;
         let text = match self.lexer.next() {
-            Ok(Token::Text) if self.lexer.plain => {
+            // A text over the limit takes the general path, which refuses it.
+            Ok(Token::Text)
+                if self.lexer.plain && self.lexer.text().len() <= self.limits.max_value_bytes =>
+            {
                 let text = self.lexer.text();
                 matches!(self.lexer.next(), Ok(Token::End)).then_some(text)
             }
@@ -487,7 +517,10 @@ mod tests {
             ("</a>", 0),
         ] {
             let err = all(bad).expect_err(bad);
-            assert!(matches!(err.kind, DecodeErrorKind::Syntax(_)), "{bad}: {err}");
+            assert!(
+                matches!(err.kind, DecodeErrorKind::Syntax(_)),
+                "{bad}: {err}"
+            );
             assert_eq!(err.position.byte, at, "{bad}: {err}");
         }
     }

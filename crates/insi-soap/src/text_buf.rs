@@ -80,6 +80,17 @@ impl<'i> TextBuf<'i> {
         self.held = Held::Decoded;
     }
 
+    /// The length of the text as written: at least its decoded length.
+    #[inline]
+    pub(crate) fn written_len(&self) -> usize {
+        match self.held {
+            Held::Nothing => 0,
+            Held::Raw { raw, .. } => raw.len(),
+            Held::CData(text) => text.len(),
+            Held::Decoded => self.buf.len(),
+        }
+    }
+
     /// The text, decoded (references resolved, line ends normalised), never trimmed.
     pub(crate) fn as_str(&mut self) -> &str {
         match self.held {

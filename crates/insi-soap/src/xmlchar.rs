@@ -197,6 +197,12 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
             value = value.saturating_mul(radix).saturating_add(d).min(0x11_0000);
             count += 1;
         }
+        if digits.get(count).is_none() {
+            return Err(LexError::new(
+                at,
+                DecodeErrorKind::Syntax("unexpected end of input in a reference".into()),
+            ));
+        }
         if count == 0 || digits.get(count) != Some(&b';') {
             return Err(malformed());
         }
@@ -212,6 +218,12 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
     }
     let n = name_end(rest, 0);
     let name = rest.get(..n).unwrap_or_default();
+    if rest.get(n).is_none() {
+        return Err(LexError::new(
+            at,
+            DecodeErrorKind::Syntax("unexpected end of input in a reference".into()),
+        ));
+    }
     if rest.get(n) != Some(&b';') || !name.first().is_some_and(|&b| class(b) & NAME_START != 0) {
         return Err(LexError::new(
             at,

@@ -28,7 +28,7 @@ fn flush(text: &mut String, out: &mut Vec<Ev>) {
 }
 
 fn ours(xml: &str) -> Result<Vec<Ev>, String> {
-    let mut lexer = Lexer::new(xml, 64);
+    let mut lexer = Lexer::new(xml, 64, 16 * 1024);
     let (mut out, mut text) = (Vec::new(), String::new());
     loop {
         match lexer.next().map_err(|e| {
