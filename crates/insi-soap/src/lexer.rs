@@ -142,7 +142,7 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// `=`); returns it and the offset after its closing quote.
 pub(crate) fn attribute(src: &str, at: usize) -> Result<(Attr<'_>, usize), LexError> {
     let bytes = src.as_bytes();
-    if !bytes.get(at).is_some_and(|&b| class(b) & NAME_START != 0) {
+    if bytes.get(at).is_none_or(|&b| class(b) & NAME_START == 0) {
         return Err(syntax(at, "invalid attribute name"));
     }
     let key_end = name_end(bytes, at);
@@ -435,7 +435,7 @@ impl<'i> Lexer<'i> {
             && bytes
                 .get(at + 2..to)
                 .is_some_and(|n| same_bytes(n, expected))
-            && !bytes.get(to).is_some_and(|&b| class(b) & NAME != 0);
+            && bytes.get(to).is_none_or(|&b| class(b) & NAME == 0);
         let end = if self.end_matched {
             to
         } else {

@@ -224,7 +224,7 @@ pub(crate) fn reference(bytes: &[u8], at: usize) -> Result<(Ref, usize), LexErro
             DecodeErrorKind::Syntax("unexpected end of input in a reference".into()),
         ));
     }
-    if rest.get(n) != Some(&b';') || !name.first().is_some_and(|&b| class(b) & NAME_START != 0) {
+    if rest.get(n) != Some(&b';') || name.first().is_none_or(|&b| class(b) & NAME_START == 0) {
         return Err(LexError::new(
             at,
             DecodeErrorKind::Syntax(
