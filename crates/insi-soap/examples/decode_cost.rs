@@ -1,6 +1,7 @@
-//! Decoding cost of the live-shaped response against its floor (a bare quick-xml event scan),
-//! as wall time or as instruction counts, which stay exact on a busy machine (mode `envelope`
-//! counts building a trait-search envelope):
+//! Decoding cost of the live-shaped response against its floor (a bare quick-xml event scan of
+//! the same bytes, whatever the decoder reads them with), as wall time or as instruction
+//! counts, which stay exact on a busy machine (mode `envelope` counts building a trait-search
+//! envelope):
 //!
 //! ```text
 //! cargo build --release -p insi-soap --example decode_cost
@@ -11,13 +12,15 @@
 //! ```
 //! (instructions per decode = difference of the two counts / 2000). A third argument `K` uses
 //! the live response with `K` INSHISTO entries instead of two (the size curve of
-//! `BENCHMARKS.md`, `scripts/bench`); `print` writes that response to stdout.
+//! `BENCHMARKS.md`, `scripts/bench`), `cnda` the CNDA-style sample (`ns2:` prefixes, default
+//! namespace `INSiRecSans`, indented); `print` writes that response to stdout.
 
 use std::hint::black_box;
 
 use quick_xml::events::Event;
 
 const LIVE: &[u8] = include_bytes!("../../../testdata/xml/resultat-00-live.xml");
+const CNDA: &[u8] = include_bytes!("../../../testdata/xml/resultat-00-cnda-ns2.xml");
 
 fn scan(bytes: &[u8]) -> usize {
     let mut reader = quick_xml::Reader::from_reader(bytes);
@@ -51,11 +54,16 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let sized = std::env::args()
-        .nth(3)
+    let third = std::env::args().nth(3);
+    let sized = third
+        .as_deref()
         .and_then(|k| k.parse().ok())
         .map(with_histo);
-    let input: &[u8] = sized.as_deref().unwrap_or(LIVE);
+    let input: &[u8] = match (third.as_deref(), sized.as_deref()) {
+        (Some("cnda"), _) => CNDA,
+        (_, Some(sized)) => sized,
+        _ => LIVE,
+    };
     match std::env::args().nth(2).as_deref() {
         Some("print") => println!("{}", String::from_utf8_lossy(input)),
         Some("wall-us") => {

@@ -145,7 +145,7 @@ impl PsAssertion {
                 ns: Ns::Saml,
                 start,
                 at,
-            } if start.local_name().as_ref() == "Assertion" => (start, at),
+            } if start.local_name() == "Assertion" => (start, at),
             Item::Open { start, at, .. } => {
                 return Err(sc.error(
                     at,

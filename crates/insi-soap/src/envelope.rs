@@ -2,11 +2,9 @@
 //! decoders. Elements are matched by namespace URI + local name (DESIGN.md §2); unknown ones
 //! are skipped and listed as warnings.
 
-use quick_xml::events::BytesStart;
-
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::ns::Ns;
-use crate::scan::{Item, Scanner, describe};
+use crate::scan::{Item, Scanner, Start, describe};
 
 /// What a child handler did with an element.
 pub(crate) enum Handled {
@@ -24,25 +22,21 @@ pub(crate) fn children<'i, F>(
     mut f: F,
 ) -> Result<usize, DecodeError>
 where
-    F: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
+    F: FnMut(&mut Scanner<'i>, Ns, &str, &Start<'i>, usize) -> Result<Handled, DecodeError>,
 {
     loop {
         match sc.next()? {
-            Item::Open { ns, start, at } => {
-                let local = start.local_name();
-                let local: &str = local.as_ref();
-                match f(sc, ns, local, &start, at)? {
-                    Handled::Yes => {}
-                    Handled::Unknown => {
-                        let what = describe(&start);
-                        sc.warn(
-                            at,
-                            format!("unknown element <{what}> in <{parent}> ignored"),
-                        );
-                        sc.skip()?;
-                    }
+            Item::Open { ns, start, at } => match f(sc, ns, start.local_name(), &start, at)? {
+                Handled::Yes => {}
+                Handled::Unknown => {
+                    let what = describe(&start);
+                    sc.warn(
+                        at,
+                        format!("unknown element <{what}> in <{parent}> ignored"),
+                    );
+                    sc.skip()?;
                 }
-            }
+            },
             Item::Close { end, .. } => return Ok(end),
             Item::Eof => {
                 return Err(sc.error(
@@ -63,16 +57,16 @@ pub(crate) fn walk<'i, H, B>(
     mut body: B,
 ) -> Result<(), DecodeError>
 where
-    H: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
-    B: FnMut(&mut Scanner<'i>, Ns, &str, &BytesStart<'i>, usize) -> Result<Handled, DecodeError>,
+    H: FnMut(&mut Scanner<'i>, Ns, &str, &Start<'i>, usize) -> Result<Handled, DecodeError>,
+    B: FnMut(&mut Scanner<'i>, Ns, &str, &Start<'i>, usize) -> Result<Handled, DecodeError>,
 {
     let (ns, start, at) = match sc.next()? {
         Item::Open { ns, start, at } => (ns, start, at),
         Item::Close { end, .. } => return Err(sc.error(end, DecodeErrorKind::Empty)),
         Item::Eof => return Err(sc.error(sc.position(), DecodeErrorKind::Empty)),
     };
-    if ns != Ns::Soap12 || start.local_name().as_ref() != "Envelope" {
-        let found = if ns == Ns::Soap11 && start.local_name().as_ref() == "Envelope" {
+    if ns != Ns::Soap12 || start.local_name() != "Envelope" {
+        let found = if ns == Ns::Soap11 && start.local_name() == "Envelope" {
             "a SOAP 1.1 Envelope".to_owned()
         } else {
             format!("<{}>", describe(&start))

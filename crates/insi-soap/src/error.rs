@@ -13,12 +13,13 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Deepest accepted element nesting (the Envelope is depth 1).
     pub max_depth: usize,
-    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept.
+    /// Most `wsse:Security` assertions, `Prenom` or `INSHISTO` elements kept (and warnings).
     pub max_repeats: usize,
     /// Most attributes on one element (namespace declarations included).
     pub max_attributes: usize,
-    /// Longest text of one element, or value of one attribute, in bytes. The longest real ones
-    /// are an assertion's base64 certificate (a few KiB); a name is at most 100 characters.
+    /// Longest text of one element, or value of one attribute, in bytes (decoded). The longest
+    /// real ones are an assertion's base64 certificate (a few KiB); a name is at most 100
+    /// characters.
     pub max_value_bytes: usize,
 }
 

@@ -49,13 +49,7 @@ pub(crate) fn fault(sc: &mut Scanner<'_>, at: usize) -> Result<Fault, DecodeErro
                     if (ns, local) != (Ns::Soap12, "Text") {
                         return Ok(Handled::Unknown);
                     }
-                    let lang = start.attributes().flatten().find_map(|a| {
-                        (a.key.as_ref() == "xml:lang").then(|| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .map(|v| v.into_owned())
-                                .unwrap_or_default()
-                        })
-                    });
+                    let lang = attr(start, "xml:lang");
                     let text = sc.leaf(local)?;
                     // Several Text elements may exist (one per language): keep the first.
                     if reason.is_none() {

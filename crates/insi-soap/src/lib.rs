@@ -53,6 +53,7 @@ mod error;
 mod fault;
 mod fault_decode;
 mod header;
+mod lexer;
 pub mod ns;
 mod request;
 mod request_decode;
@@ -61,7 +62,9 @@ mod response_decode;
 mod resultat;
 mod scan;
 mod scope;
+mod text_buf;
 mod write;
+mod xmlchar;
 
 pub use assertion::{
     AssertionError, FORMAT_X509_SUBJECT, OID_GIP_CARD_TYPE, PsAssertion, PsAttributes,

@@ -117,22 +117,16 @@ fn security(
         // Bindings from the ancestors only: those the element declares itself are in its bytes.
         let own: Vec<String> = start
             .attributes()
-            .flatten()
-            .filter_map(|a| {
-                let key: &str = a.key.as_ref();
-                match key.strip_prefix("xmlns") {
-                    Some("") => Some(String::new()),
-                    Some(rest) => rest.strip_prefix(':').map(str::to_owned),
-                    None => None,
-                }
+            .filter_map(|a| match a.key.strip_prefix("xmlns") {
+                Some("") => Some(String::new()),
+                Some(rest) => rest.strip_prefix(':').map(str::to_owned),
+                None => None,
             })
             .collect();
         let mut inherited = sc.bindings();
         inherited.retain(|(prefix, _)| !own.contains(prefix));
         let end = sc.skip()?;
-        let bytes = sc.input().get(at..end).unwrap_or_default();
-        // quick-xml has checked every event of this span is UTF-8.
-        let xml = String::from_utf8_lossy(bytes).into_owned();
+        let xml = sc.source().get(at..end).unwrap_or_default().to_owned();
         assertions.push(RawAssertion { xml, inherited });
         Ok(Handled::Yes)
     })?;

@@ -1,24 +1,54 @@
 //! A namespace-resolving pull scanner over untrusted bytes, shared by every decoder.
 //!
-//! It turns quick-xml events into `Open`/`Close` items carrying the resolved [`Ns`] and the
-//! element's text, and enforces the rules of `docs/codec.md`: UTF-8 only, no DOCTYPE (so no
-//! entity declarations), only predefined entities and character references, well-formed
-//! attributes on every start tag (skipped elements too), bounded size and depth. Text is accumulated across `Text`/`GeneralRef`/`CData` events and never trimmed per
-//! event (RUST-STACK.md §3 pitfall 2: trimming per event corrupts `D&apos;ARTAGNAN`).
-
-use quick_xml::Reader;
-use quick_xml::XmlVersion;
-use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesStart, Event};
+//! It turns the lexer's tokens ([`crate::lexer`]) into `Open`/`Close` items carrying the
+//! resolved [`Ns`], and enforces the rules of `docs/codec.md`: UTF-8 only (checked once, up
+//! front), no DOCTYPE (so no entity declarations), only predefined entities and character
+//! references, well-formed attributes on every start tag (skipped elements too), end tags
+//! matching their start tags, bounded size, depth and attribute count. Text is accumulated
+//! across text runs, references and CDATA sections and never trimmed per piece
+//! (RUST-STACK.md §3 pitfall 2: trimming per event corrupts `D&apos;ARTAGNAN`).
 
 use crate::error::{DecodeError, DecodeErrorKind, Limits, Position, Warning};
+use crate::lexer::{Attr, Attributes, Lexer, Name, Token};
 use crate::ns::Ns;
 use crate::scope::Scope;
+use crate::text_buf::TextBuf;
+use crate::xmlchar::is_space;
+
+/// A start tag as the decoders see it: its name and, on demand, its attributes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Start<'i> {
+    src: &'i str,
+    name: Name,
+    /// The end of the tag's text between the name and the `>` (checked by the lexer).
+    attrs_to: usize,
+}
+
+impl<'i> Start<'i> {
+    /// The name without its prefix.
+    pub(crate) fn local_name(&self) -> &'i str {
+        self.name.local(self.src)
+    }
+
+    /// The name as written (`prefix:local`).
+    pub(crate) fn qname(&self) -> &'i str {
+        self.name.qname(self.src)
+    }
+
+    /// The attributes, values normalised on request ([`Attr::value`]).
+    pub(crate) fn attributes(&self) -> Attributes<'i> {
+        Attributes::new(
+            self.src
+                .get(self.name.end()..self.attrs_to)
+                .unwrap_or_default(),
+        )
+    }
+}
 
 pub(crate) enum Item<'i> {
     Open {
         ns: Ns,
-        start: BytesStart<'i>,
+        start: Start<'i>,
         /// Byte offset of the `<` of the start tag.
         at: usize,
     },
@@ -30,14 +60,22 @@ pub(crate) enum Item<'i> {
 }
 
 pub(crate) struct Scanner<'i> {
-    input: &'i [u8],
-    reader: Reader<&'i [u8]>,
-    scope: Scope,
-    depth: usize,
+    src: &'i str,
+    lexer: Lexer<'i>,
+    scope: Scope<'i>,
+    /// Names of the open elements, outermost first (end tags must match).
+    open: Vec<&'i str>,
+    /// The last `Open` was an empty-element tag (`<x/>`): its `Close` comes next.
+    empty_pending: bool,
     limits: Limits,
-    text: String,
+    text: TextBuf<'i>,
     /// The text that preceded the last start tag (mixed content inside a leaf).
-    before_open: String,
+    before_open: TextBuf<'i>,
+    /// An element has closed since `text` was last added to: the next text starts afresh. What
+    /// follows an end tag is never joined to what preceded it — a leaf's value is read right
+    /// after its end tag, and the text around a child of a leaf is joined by `read_leaf` — so
+    /// whitespace between elements is not copied onto the last value.
+    text_closed: bool,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -54,41 +92,37 @@ impl<'i> Scanner<'i> {
             ));
         }
         let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        // quick-xml checks UTF-8 event by event (names and text are `&str`), and every byte of
-        // the input belongs to an event, so no separate pass over the whole input is needed.
-        let mut reader = Reader::from_reader(body);
-        let config = reader.config_mut();
-        config.expand_empty_elements = true;
-        config.check_end_names = true;
+        // One pass over the whole input (every byte of it belongs to the document); the lexer
+        // then slices this `&str` at ASCII delimiters only.
+        let src = std::str::from_utf8(body).map_err(|e| {
+            DecodeError::at(
+                body,
+                e.valid_up_to(),
+                DecodeErrorKind::NotUtf8(e.to_string()),
+            )
+        })?;
         Ok(Scanner {
-            input: body,
-            reader,
+            src,
+            lexer: Lexer::new(src, limits.max_attributes, limits.max_value_bytes),
             scope: Scope::default(),
-            depth: 0,
+            // Sized for the depth of an INSi message (7), so that decoding does not regrow it.
+            open: Vec::with_capacity(16),
+            empty_pending: false,
             limits,
-            // Sized for INSi values, so that decoding does not regrow them (docs/codec.md).
-            text: String::with_capacity(64),
-            before_open: String::with_capacity(64),
+            text: TextBuf::default(),
+            before_open: TextBuf::default(),
+            text_closed: false,
             warnings: Vec::new(),
         })
     }
 
     pub(crate) fn input(&self) -> &'i [u8] {
-        self.input
+        self.src.as_bytes()
     }
 
-    /// Refuses a text that would grow past `max_value_bytes` with `more` bytes.
-    fn check_text_room(&self, at: usize, more: usize) -> Result<(), DecodeError> {
-        if self.text.len() + more > self.limits.max_value_bytes {
-            return Err(self.error(
-                at,
-                DecodeErrorKind::TooLong {
-                    what: "an element's text is",
-                    limit: self.limits.max_value_bytes,
-                },
-            ));
-        }
-        Ok(())
+    /// The input as text (checked UTF-8).
+    pub(crate) fn source(&self) -> &'i str {
+        self.src
     }
 
     pub(crate) fn limits(&self) -> Limits {
@@ -96,11 +130,11 @@ impl<'i> Scanner<'i> {
     }
 
     pub(crate) fn position(&self) -> usize {
-        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+        self.lexer.pos
     }
 
     pub(crate) fn error(&self, at: usize, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError::at(self.input, at, kind)
+        DecodeError::at(self.input(), at, kind)
     }
 
     /// A required child that did not come: the error every decoder gives for it.
@@ -117,7 +151,7 @@ impl<'i> Scanner<'i> {
         // The warning list is bounded too: a hostile message cannot make it grow without end.
         if self.warnings.len() < self.limits.max_repeats {
             self.warnings.push(Warning {
-                position: Position::of(self.input, at),
+                position: Position::of(self.input(), at),
                 message,
             });
         }
@@ -129,109 +163,144 @@ impl<'i> Scanner<'i> {
     }
 
     pub(crate) fn next(&mut self) -> Result<Item<'i>, DecodeError> {
+        if std::mem::take(&mut self.empty_pending) {
+            return Ok(self.close());
+        }
         loop {
-            let before = self.position();
-            let event = match self.reader.read_event() {
-                Ok(event) => event,
-                Err(err) => {
-                    let at = usize::try_from(self.reader.error_position()).unwrap_or(before);
-                    return Err(self.error(at, map_xml_error(err)));
-                }
-            };
-            match event {
-                Event::Start(start) => {
+            let token = self.lexer.next().map_err(|e| {
+                let (at, kind) = e.into_parts();
+                DecodeError::at(self.src.as_bytes(), at, kind)
+            })?;
+            match token {
+                Token::Start => {
+                    let at = self.lexer.at;
+                    let name = self.lexer.name;
                     let ns = self
                         .scope
-                        .open(&start, self.limits)
-                        .map_err(|kind| self.error(before, kind))?;
-                    self.depth += 1;
-                    if self.depth > self.limits.max_depth {
+                        .open(name.prefix(self.src), &self.lexer.attrs)
+                        .map_err(|kind| self.error(at, kind))?;
+                    if self.open.len() >= self.limits.max_depth {
                         return Err(self.error(
-                            before,
+                            at,
                             DecodeErrorKind::TooDeep {
                                 limit: self.limits.max_depth,
                             },
                         ));
                     }
+                    let qname = name.qname(self.src);
+                    self.open.push(qname);
+                    self.lexer.expected_end = qname;
+                    self.empty_pending = self.lexer.empty;
+                    if std::mem::take(&mut self.text_closed) {
+                        self.text.clear();
+                    }
                     std::mem::swap(&mut self.text, &mut self.before_open);
                     self.text.clear();
                     return Ok(Item::Open {
                         ns,
-                        start,
-                        at: before,
+                        start: Start {
+                            src: self.src,
+                            name,
+                            attrs_to: self.lexer.attrs_to,
+                        },
+                        at,
                     });
                 }
-                Event::End(_) => {
-                    self.scope.close();
-                    self.depth = self.depth.saturating_sub(1);
-                    return Ok(Item::Close {
-                        end: self.position(),
-                    });
+                Token::End => {
+                    let name = self.lexer.name.qname(self.src);
+                    match self.open.last() {
+                        // The lexer compared it with the innermost start tag's name.
+                        Some(_) if self.lexer.end_matched => {}
+                        Some(&open) => {
+                            return Err(self.error(
+                                self.lexer.at,
+                                DecodeErrorKind::Syntax(format!(
+                                    "end tag </{name}> does not match the start tag <{open}>"
+                                )),
+                            ));
+                        }
+                        None => {
+                            return Err(self.error(
+                                self.lexer.at,
+                                DecodeErrorKind::Syntax(format!(
+                                    "end tag </{name}> has no start tag"
+                                )),
+                            ));
+                        }
+                    }
+                    return Ok(self.close());
                 }
                 // Outside the root only whitespace may appear; it is checked on its own and never
                 // joins `text` (the text of a skipped last element must not be taken for it).
-                Event::Text(t) if self.depth == 0 => {
-                    if !t.trim_matches(is_xml_space).is_empty() {
-                        return Err(self.text_outside_root(before));
+                Token::Text if self.open.is_empty() => {
+                    if !self.lexer.text().bytes().all(is_space) {
+                        return Err(self.text_outside_root(self.lexer.at));
                     }
                 }
-                Event::CData(_) | Event::GeneralRef(_) if self.depth == 0 => {
-                    return Err(self.text_outside_root(before));
+                Token::CData if self.open.is_empty() => {
+                    return Err(self.text_outside_root(self.lexer.at));
                 }
-                Event::Text(t) => {
-                    self.check_text_room(before, t.len())?;
-                    // Most texts are short and have no CR to normalise: look for one by hand
-                    // (cheaper than the general path on a few bytes).
-                    if t.as_bytes().contains(&b'\r') {
-                        self.text.push_str(&t.xml_content(XmlVersion::Implicit1_0));
-                    } else {
-                        self.text.push_str(&t);
+                Token::Text => {
+                    if std::mem::take(&mut self.text_closed) {
+                        self.text.clear();
                     }
+                    self.text.push_text(self.lexer.text(), self.lexer.plain);
+                    self.check_text_length()?;
                 }
-                Event::CData(c) => {
-                    self.check_text_room(before, c.len())?;
-                    self.text.push_str(&c.into_inner());
+                Token::CData => {
+                    if std::mem::take(&mut self.text_closed) {
+                        self.text.clear();
+                    }
+                    self.text.push_cdata(self.lexer.text());
+                    self.check_text_length()?;
                 }
-                Event::GeneralRef(r) => match r.resolve_char_ref() {
-                    Ok(Some(c)) => self.text.push(c),
-                    Ok(None) => {
-                        let name: &str = &r;
-                        match resolve_predefined_entity(name) {
-                            Some(s) => self.text.push_str(s),
-                            None => {
-                                return Err(self.error(
-                                    before,
-                                    DecodeErrorKind::UnknownEntity(name.to_owned()),
-                                ));
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        return Err(self.error(before, DecodeErrorKind::Syntax(e.to_string())));
-                    }
-                },
-                Event::DocType(_) => return Err(self.error(before, DecodeErrorKind::Dtd)),
-                Event::Decl(decl) => {
-                    if let Some(Ok(enc)) = decl.encoding() {
-                        let enc: &str = &enc;
-                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                            return Err(
-                                self.error(before, DecodeErrorKind::Encoding(enc.to_owned()))
-                            );
-                        }
-                    }
-                }
-                Event::Comment(_) | Event::PI(_) | Event::Empty(_) => {}
-                Event::Eof => {
-                    if self.depth > 0 {
+                Token::Eof => {
+                    if !self.open.is_empty() {
                         return Err(self.error(
-                            before,
+                            self.src.len(),
                             DecodeErrorKind::Syntax("unexpected end of input".into()),
                         ));
                     }
                     return Ok(Item::Eof);
                 }
             }
+        }
+    }
+
+    /// Refuses the current element's text once it is longer than `max_value_bytes` (decoded),
+    /// at the piece that made it so.
+    #[inline]
+    fn check_text_length(&mut self) -> Result<(), DecodeError> {
+        // The text as written bounds the decoded one: decoding only when it might be over.
+        if self.text.written_len() > self.limits.max_value_bytes {
+            return self.check_decoded_text_length();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_decoded_text_length(&mut self) -> Result<(), DecodeError> {
+        let limit = self.limits.max_value_bytes;
+        if self.text.as_str().len() > limit {
+            return Err(self.error(
+                self.lexer.at,
+                DecodeErrorKind::TooLong {
+                    what: "an element's text is",
+                    limit,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Leaves the innermost open element.
+    fn close(&mut self) -> Item<'i> {
+        self.text_closed = true;
+        self.open.pop();
+        self.lexer.expected_end = self.open.last().copied().unwrap_or_default();
+        self.scope.close();
+        Item::Close {
+            end: self.lexer.pos,
         }
     }
 
@@ -270,7 +339,7 @@ impl<'i> Scanner<'i> {
     /// elements, if any, are skipped with a warning.
     pub(crate) fn leaf(&mut self, name: &str) -> Result<String, DecodeError> {
         self.read_leaf(name)?;
-        let out = self.text.clone();
+        let out = self.text.as_str().to_owned();
         self.text.clear();
         Ok(out)
     }
@@ -278,7 +347,7 @@ impl<'i> Scanner<'i> {
     /// [`Scanner::leaf`] for coded values (codes, matricules, dates): XML whitespace trimmed.
     pub(crate) fn leaf_coded(&mut self, name: &str) -> Result<String, DecodeError> {
         self.read_leaf(name)?;
-        let out = trim(&self.text).to_owned();
+        let out = trim(self.text.as_str()).to_owned();
         self.text.clear();
         Ok(out)
     }
@@ -291,27 +360,34 @@ impl<'i> Scanner<'i> {
         code: impl FnOnce(&str) -> T,
     ) -> Result<T, DecodeError> {
         self.read_leaf(name)?;
-        let out = code(trim(&self.text));
+        let out = code(trim(self.text.as_str()));
         self.text.clear();
         Ok(out)
     }
 
-    /// Leaves the leaf's whole text in `self.text` (the buffer keeps its capacity between
-    /// leaves: one allocation per value, for the value itself).
+    /// Leaves the leaf's whole text in `self.text` (borrowed from the input when it is one
+    /// plain run: then the value's own allocation is the only one).
     fn read_leaf(&mut self, name: &str) -> Result<(), DecodeError> {
-        let mut before_child = String::new();
+        if let Some(text) = self.plain_leaf() {
+            self.text.clear();
+            self.text.push_text(text, true);
+            return Ok(());
+        }
+        let mut around_child: Option<String> = None;
         loop {
             match self.next()? {
                 Item::Open { at, .. } => {
-                    before_child.push_str(&self.before_open);
+                    around_child
+                        .get_or_insert_with(String::new)
+                        .push_str(self.before_open.as_str());
                     self.warn(at, format!("unexpected element inside <{name}>, ignored"));
                     self.skip()?;
                     self.text.clear();
                 }
                 Item::Close { .. } => {
-                    if !before_child.is_empty() {
-                        before_child.push_str(&self.text);
-                        self.text = before_child;
+                    if let Some(mut text) = around_child {
+                        text.push_str(self.text.as_str());
+                        self.text.set(text);
                     }
                     return Ok(());
                 }
@@ -325,6 +401,36 @@ impl<'i> Scanner<'i> {
         }
     }
 
+    /// The text of the leaf just opened when it is the usual `<x>text</x>` (one run without a
+    /// reference or a CR, or nothing), read straight from the lexer rather than through `next`
+    /// twice. `None` for anything else (a child, a comment, CDATA, a reference, an error), with
+    /// the lexer put back where it was for the general path.
+    fn plain_leaf(&mut self) -> Option<&'i str> {
+        if std::mem::take(&mut self.empty_pending) {
+            self.close();
+            return Some("");
+        }
+        let from = self.lexer.pos;
+        let text = match self.lexer.next() {
+            // A text over the limit takes the general path, which refuses it.
+            Ok(Token::Text)
+                if self.lexer.plain && self.lexer.text().len() <= self.limits.max_value_bytes =>
+            {
+                let text = self.lexer.text();
+                matches!(self.lexer.next(), Ok(Token::End)).then_some(text)
+            }
+            Ok(Token::End) => Some(""),
+            _ => None,
+        };
+        let closes = text.is_some() && self.lexer.end_matched;
+        if !closes {
+            self.lexer.pos = from;
+            return None;
+        }
+        self.close();
+        text
+    }
+
     /// Reads to the end of the document, refusing a second root element.
     pub(crate) fn finish(&mut self) -> Result<(), DecodeError> {
         match self.next()? {
@@ -332,16 +438,6 @@ impl<'i> Scanner<'i> {
             Item::Open { at, .. } => Err(self.error(at, DecodeErrorKind::TrailingContent)),
             Item::Close { end, .. } => Err(self.error(end, DecodeErrorKind::TrailingContent)),
         }
-    }
-}
-
-pub(crate) fn map_xml_error(err: quick_xml::Error) -> DecodeErrorKind {
-    match err {
-        quick_xml::Error::Encoding(e) => DecodeErrorKind::NotUtf8(e.to_string()),
-        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
-            DecodeErrorKind::UnknownEntity(name)
-        }
-        other => DecodeErrorKind::Syntax(other.to_string()),
     }
 }
 
@@ -355,23 +451,16 @@ pub(crate) fn trim(s: &str) -> &str {
 }
 
 /// An attribute without prefix, decoded (entities, normalisation of attribute values).
-pub(crate) fn attr(start: &BytesStart<'_>, name: &str) -> Option<String> {
-    start.attributes().flatten().find_map(|a| {
-        if a.key.as_ref() == name {
-            a.normalized_value(XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        } else {
-            None
-        }
-    })
+pub(crate) fn attr(start: &Start<'_>, name: &str) -> Option<String> {
+    start
+        .attributes()
+        .find(|a: &Attr<'_>| a.key == name)
+        .map(|a| a.value().into_owned())
 }
 
-/// `{uri}local` or `prefix:local` for messages.
-pub(crate) fn describe(start: &BytesStart<'_>) -> String {
-    let name = start.name();
-    let qname: &str = name.as_ref();
-    qname.to_owned()
+/// `prefix:local` as written, for messages.
+pub(crate) fn describe(start: &Start<'_>) -> String {
+    start.qname().to_owned()
 }
 
 #[cfg(test)]
@@ -398,21 +487,41 @@ mod tests {
             b"<a><?p \xff?></a>",
             b"<a><![CDATA[\xff]]></a>",
         ] {
-            let mut sc = Scanner::new(bad, Limits::DEFAULT).unwrap();
-            let err = loop {
-                match sc.next() {
-                    Err(e) => break e,
-                    Ok(Item::Eof) => panic!("accepted {bad:?}"),
-                    Ok(_) => {}
-                }
-            };
+            // Checked once, up front, for the whole input.
+            let err = Scanner::new(bad, Limits::DEFAULT).err().expect("refused");
             assert!(
-                matches!(
-                    err.kind,
-                    DecodeErrorKind::NotUtf8(_) | DecodeErrorKind::Syntax(_)
-                ),
+                matches!(err.kind, DecodeErrorKind::NotUtf8(_)),
                 "{bad:?}: {err}"
             );
+            let first_bad = bad.iter().position(|&b| b >= 0x80).unwrap();
+            assert_eq!(err.position.byte, first_bad, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn end_tags_must_match_their_start_tags() {
+        let all = |xml: &str| -> Result<(), DecodeError> {
+            let mut sc = Scanner::new(xml.as_bytes(), Limits::DEFAULT)?;
+            while !matches!(sc.next()?, Item::Eof) {}
+            Ok(())
+        };
+        for ok in ["<a><b>x</b><c/></a>", "<p:a xmlns:p='u'><b></b ></p:a>"] {
+            assert!(all(ok).is_ok(), "{ok}");
+        }
+        for (bad, at) in [
+            ("<a><b></a></b>", 6),
+            ("<a></ab>", 3),
+            ("<ab></a>", 4),
+            ("<a>x</a:b>", 4),
+            ("<a/></a>", 4),
+            ("</a>", 0),
+        ] {
+            let err = all(bad).expect_err(bad);
+            assert!(
+                matches!(err.kind, DecodeErrorKind::Syntax(_)),
+                "{bad}: {err}"
+            );
+            assert_eq!(err.position.byte, at, "{bad}: {err}");
         }
     }
 

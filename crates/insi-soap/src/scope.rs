@@ -1,129 +1,75 @@
 //! Namespace scope of the scanner: which prefix means which namespace at the current element.
 
-use quick_xml::XmlVersion;
-use quick_xml::events::BytesStart;
+use std::borrow::Cow;
 
 use crate::error::DecodeErrorKind;
+use crate::lexer::Attr;
 use crate::ns::Ns;
-use crate::scan::map_xml_error;
+use crate::xmlchar::same;
+
+/// One `xmlns` / `xmlns:p` declaration in scope.
+struct Binding<'i> {
+    /// "" for the default namespace.
+    prefix: &'i str,
+    /// As declared (borrowed from the input unless the value held a reference).
+    uri: Cow<'i, str>,
+    /// Resolved once, when declared.
+    ns: Ns,
+}
 
 /// Namespace bindings in scope, resolved to [`Ns`] once when declared.
 ///
-/// Our own (rather than quick-xml's `NsReader`) because the decoders need the namespace of start
-/// tags only: end tags are matched by depth, so resolving them is wasted work on the hot path.
-/// Names live in one buffer, so steady-state decoding does not allocate per declaration.
-pub(crate) struct Scope {
-    /// Prefixes and URIs, back to back.
-    names: String,
-    /// (offset in `names`, prefix length, URI length, resolved namespace).
-    bindings: Vec<(usize, usize, usize, Ns)>,
+/// Only start tags are resolved: end tags are matched by name and depth, so resolving them is
+/// wasted work on the hot path. Prefixes and URIs are slices of the input, so decoding does not
+/// allocate per declaration.
+pub(crate) struct Scope<'i> {
+    bindings: Vec<Binding<'i>>,
     /// `bindings.len()` when each open element started.
     marks: Vec<usize>,
 }
 
-impl Default for Scope {
+impl Default for Scope<'_> {
     fn default() -> Self {
         // Room for an INSi response's declarations and depth without growing (each regrowth
-        // cost more than the allocation itself: callgrind, docs/codec.md §Performance).
+        // costs more than the allocation itself: callgrind, docs/codec.md §Performance).
         Scope {
-            names: String::with_capacity(256),
             bindings: Vec::with_capacity(8),
             marks: Vec::with_capacity(16),
         }
     }
 }
 
-const XMLNS: &str = "xmlns";
-
-fn keys_before<'k>(keys: &'k [&'k str; 16], count: usize) -> &'k [&'k str] {
-    keys.get(..count).unwrap_or(keys)
-}
-
-/// quick-xml's own duplicate check, for a start tag with more attributes than we track.
-fn check_duplicates(start: &BytesStart<'_>) -> Result<(), DecodeErrorKind> {
-    for a in start.attributes() {
-        a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
-    }
-    Ok(())
-}
-
-impl Scope {
-    /// Checks every attribute of `start` (syntax, duplicates, entities: quick-xml parses them
-    /// lazily), pushes its namespace declarations and returns its element's namespace. One
-    /// pass over the attributes, and none at all for the usual element without any.
-    pub(crate) fn open(
-        &mut self,
-        start: &BytesStart<'_>,
-        limits: crate::Limits,
-    ) -> Result<Ns, DecodeErrorKind> {
+impl<'i> Scope<'i> {
+    /// Pushes the namespace declarations among `attrs` (the start tag's, checked by the lexer)
+    /// and returns the namespace of the element whose name has `prefix`.
+    pub(crate) fn open(&mut self, prefix: &str, attrs: &[Attr<'i>]) -> Result<Ns, DecodeErrorKind> {
         self.marks.push(self.bindings.len());
-        if !start
-            .attributes_raw()
-            .bytes()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        {
-            // quick-xml's duplicate check allocates per element; the few keys of an INSi start
-            // tag are compared here instead (a longer list goes through quick-xml's check).
-            let mut keys: [&str; 16] = [""; 16];
-            let mut attributes = start.attributes();
-            attributes.with_checks(false);
-            for (count, a) in attributes.enumerate() {
-                if count >= limits.max_attributes {
-                    return Err(DecodeErrorKind::TooManyAttributes {
-                        limit: limits.max_attributes,
-                    });
-                }
-                let a = a.map_err(|e| DecodeErrorKind::Syntax(e.to_string()))?;
-                if a.value.len() > limits.max_value_bytes {
-                    return Err(DecodeErrorKind::TooLong {
-                        what: "an attribute value is",
-                        limit: limits.max_value_bytes,
-                    });
-                }
-                let key: &str = a.key.into_inner();
-                if count < keys.len() {
-                    if keys_before(&keys, count).contains(&key) {
-                        return Err(DecodeErrorKind::Syntax(format!(
-                            "duplicate attribute '{key}'"
-                        )));
+        for a in attrs {
+            let Some(rest) = a.key.strip_prefix("xmlns") else {
+                continue;
+            };
+            let prefix = if rest.is_empty() {
+                ""
+            } else {
+                match rest.strip_prefix(':') {
+                    Some("") => {
+                        return Err(DecodeErrorKind::Syntax(
+                            "'xmlns:' declares an empty prefix".into(),
+                        ));
                     }
-                    keys[count] = key;
-                } else if count == keys.len() {
-                    check_duplicates(start)?;
-                }
-                // Nothing to normalise in most values (no reference, no tab or line end).
-                let value: std::borrow::Cow<'_, str> = if a
-                    .value
-                    .bytes()
-                    .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
-                {
-                    a.normalized_value(XmlVersion::Implicit1_0)
-                        .map_err(map_xml_error)?
-                } else {
-                    a.value.clone()
-                };
-                let prefix = match key.strip_prefix(XMLNS) {
-                    Some("") => "",
-                    Some(rest) => match rest.strip_prefix(':') {
-                        Some(p) => p,
-                        None => continue,
-                    },
+                    Some(prefix) => prefix,
+                    // `xmlnsfoo`: an ordinary attribute.
                     None => continue,
-                };
-                let ns = if value.is_empty() {
-                    Ns::None
-                } else {
-                    Ns::of(&value)
-                };
-                let at = self.names.len();
-                self.names.push_str(prefix);
-                self.names.push_str(&value);
-                self.bindings.push((at, prefix.len(), value.len(), ns));
-            }
+                }
+            };
+            let uri = a.value();
+            let ns = if uri.is_empty() {
+                Ns::None
+            } else {
+                Ns::of(&uri)
+            };
+            self.bindings.push(Binding { prefix, uri, ns });
         }
-        let name = start.name();
-        let qname: &str = name.as_ref();
-        let prefix = qname.split_once(':').map_or("", |(p, _)| p);
         match self.lookup(prefix) {
             Some(ns) => Ok(ns),
             None if prefix.is_empty() => Ok(Ns::None),
@@ -131,35 +77,29 @@ impl Scope {
         }
     }
 
+    #[inline]
     fn lookup(&self, prefix: &str) -> Option<Ns> {
         self.bindings
             .iter()
             .rev()
-            .find(|(at, len, _, _)| self.names.get(*at..at + len) == Some(prefix))
-            .map(|b| b.3)
+            .find(|b| same(b.prefix, prefix))
+            .map(|b| b.ns)
     }
 
     pub(crate) fn close(&mut self) {
         if let Some(mark) = self.marks.pop() {
-            if let Some(&(at, _, _, _)) = self.bindings.get(mark) {
-                self.names.truncate(at);
-            }
             self.bindings.truncate(mark);
         }
     }
 
+    /// In-scope namespace bindings (prefix or "" for the default, URI), innermost last.
     pub(crate) fn bindings(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for &(at, plen, ulen, _) in &self.bindings {
-            let prefix = self.names.get(at..at + plen).unwrap_or_default();
-            let uri = self
-                .names
-                .get(at + plen..at + plen + ulen)
-                .unwrap_or_default();
+        for b in &self.bindings {
             // Innermost wins; an undeclared default (`xmlns=""`) is not a binding.
-            out.retain(|(p, _)| p != prefix);
-            if !uri.is_empty() {
-                out.push((prefix.to_owned(), uri.to_owned()));
+            out.retain(|(p, _)| p != b.prefix);
+            if !b.uri.is_empty() {
+                out.push((b.prefix.to_owned(), b.uri.clone().into_owned()));
             }
         }
         out
