@@ -14,6 +14,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -420,7 +421,17 @@ async fn read_body(
             }
         }
     };
-    let read = tokio::time::timeout(timeout, collect).await;
+    let read = {
+        let mut collect = std::pin::pin!(collect);
+        // A small body usually came with the head and is already in hyper's buffer: read it
+        // without arming a timer (one per request was 1 % of a trait search, and the timer
+        // wheel is shared by the connections). Only a body still on its way gets the timeout.
+        let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(done) => Ok(done),
+            Poll::Pending => tokio::time::timeout(timeout, collect).await,
+        }
+    };
     let kept = || match chunks.len() {
         1 => chunks[0].clone(),
         _ => Bytes::from(chunks.concat()),
