@@ -77,7 +77,11 @@ impl RawConnection {
         while self.buf.len() < head_len + body_len {
             self.read_more().await;
         }
-        assert_eq!(self.buf.len(), head_len + body_len, "one response at a time");
+        assert_eq!(
+            self.buf.len(),
+            head_len + body_len,
+            "one response at a time"
+        );
         self.body_at = head_len;
         (status, body_len)
     }
@@ -110,4 +114,3 @@ fn parse_head(buf: &[u8]) -> Option<(usize, u16, usize)> {
         .expect("a Content-Length");
     Some((end, status, length))
 }
-

@@ -76,8 +76,8 @@ fn main() {
         });
         // The emitter of a CPx request is the PS (the card's CN).
         caller.emetteur = "899700123456".into();
-        request =
-            Request::rechercher_par_traits(&caller, &CallIds::fresh(), body).with_assertion(assertion);
+        request = Request::rechercher_par_traits(&caller, &CallIds::fresh(), body)
+            .with_assertion(assertion);
     }
     eprintln!("{}", request.content_type());
     print!("{}", request.encode());

@@ -190,7 +190,10 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     };
 
     let first = verifier.verify_at(std::slice::from_ref(&good), issued);
-    assert_eq!(first.as_ref().map(|p| p.name_id.as_str()), Ok("899700123456"));
+    assert_eq!(
+        first.as_ref().map(|p| p.name_id.as_str()),
+        Ok("899700123456")
+    );
     assert_eq!(verifier.cache_stats(), stats(1, 0, 1));
     let again = verifier.verify_at(std::slice::from_ref(&good), issued);
     assert_eq!(again, first);
@@ -204,7 +207,10 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     let tampered = RawAssertion::new(good.xml.replace("991130972", "991130973"));
     for misses in [2, 3] {
         let refused = verifier.verify_at(std::slice::from_ref(&tampered), issued);
-        assert!(refused.as_ref().is_err_and(|e| e.starts_with("signature")), "{refused:?}");
+        assert!(
+            refused.as_ref().is_err_and(|e| e.starts_with("signature")),
+            "{refused:?}"
+        );
         assert_eq!(verifier.cache_stats(), stats(1, 2, misses));
     }
 
@@ -212,7 +218,9 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     let later = issued + jiff::SignedDuration::from_hours(2);
     let stale = verifier.verify_at(std::slice::from_ref(&good), later);
     assert!(
-        stale.as_ref().is_err_and(|e| e.contains("older than the 3600 s accepted")),
+        stale
+            .as_ref()
+            .is_err_and(|e| e.contains("older than the 3600 s accepted")),
         "{stale:?}"
     );
     assert_eq!(verifier.cache_stats(), stats(1, 3, 3));
@@ -222,14 +230,20 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     // Past the card certificate's notAfter the entry no longer holds: verified again, refused.
     let after_expiry = jiff::Timestamp::from_second(4_102_444_800).unwrap(); // 2100-01-01
     let expired = verifier.verify_at(std::slice::from_ref(&good), after_expiry);
-    assert!(expired.as_ref().is_err_and(|e| e.starts_with("signature")), "{expired:?}");
+    assert!(
+        expired.as_ref().is_err_and(|e| e.starts_with("signature")),
+        "{expired:?}"
+    );
     assert_eq!(verifier.cache_stats(), stats(1, 4, 4));
 
     // Without a cache every request verifies.
     let (uncached, good) = card_assertion(issued);
     let uncached = uncached.with_cache_capacity(0);
     for _ in 0..2 {
-        assert_eq!(uncached.verify_at(std::slice::from_ref(&good), issued), first);
+        assert_eq!(
+            uncached.verify_at(std::slice::from_ref(&good), issued),
+            first
+        );
     }
     assert_eq!(uncached.cache_stats(), stats(0, 0, 2));
 }

@@ -167,7 +167,11 @@ mod tests {
             }
         );
         // Another byte, another digest.
-        assert!(cache.get(&VerifiedCache::digest(b"<a />"), t(1_500)).is_none());
+        assert!(
+            cache
+                .get(&VerifiedCache::digest(b"<a />"), t(1_500))
+                .is_none()
+        );
     }
 
     #[test]
