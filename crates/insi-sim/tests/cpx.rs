@@ -199,7 +199,12 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     assert_eq!(again, first);
     assert_eq!(verifier.cache_stats(), stats(1, 1, 1));
     // A clone (each server connection's view) shares the cache.
-    assert_eq!(verifier.clone().verify_at(&[good.clone()], issued), first);
+    assert_eq!(
+        verifier
+            .clone()
+            .verify_at(std::slice::from_ref(&good), issued),
+        first
+    );
     assert_eq!(verifier.cache_stats(), stats(1, 2, 1));
 
     // One byte changed: another digest, a full verification, refused, and not kept — asking
@@ -225,7 +230,10 @@ fn verified_assertions_are_cached_by_digest_and_still_expire() {
     );
     assert_eq!(verifier.cache_stats(), stats(1, 3, 3));
     // Still good at its own time: the refusal did not replace the entry.
-    assert_eq!(verifier.verify_at(&[good.clone()], issued), first);
+    assert_eq!(
+        verifier.verify_at(std::slice::from_ref(&good), issued),
+        first
+    );
 
     // Past the card certificate's notAfter the entry no longer holds: verified again, refused.
     let after_expiry = jiff::Timestamp::from_second(4_102_444_800).unwrap(); // 2100-01-01
