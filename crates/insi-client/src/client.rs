@@ -393,9 +393,7 @@ impl<T: Transport> InsiClient<T> {
                 attempt.http_status = Some(response.status);
                 let decoded = decode_response(&response.body);
                 let status = response.status;
-                let excerpt = excerpt(&response.body);
-                attempt.response = Some(response.body);
-                match decoded {
+                let judged = match decoded {
                     Ok(d) => {
                         attempt.warnings = d.warnings.iter().map(ToString::to_string).collect();
                         match d.response {
@@ -412,11 +410,17 @@ impl<T: Transport> InsiClient<T> {
                     Err(e) if status == 200 => {
                         (Outcome::Failed(ClientError::Decode(e.to_string())), false)
                     }
+                    // Only a body that is not SOAP is worth an excerpt (what a proxy says).
                     Err(_) => (
-                        Outcome::Failed(ClientError::Http { status, excerpt }),
+                        Outcome::Failed(ClientError::Http {
+                            status,
+                            excerpt: excerpt(&response.body),
+                        }),
                         matches!(status, 502..=504),
                     ),
-                }
+                };
+                attempt.response = Some(response.body);
+                judged
             }
         };
         attempt.outcome = match &outcome {

@@ -14,6 +14,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -321,7 +322,7 @@ async fn soap(State(state): State<Arc<AppState>>, request: Request) -> Response 
                         headers: &parts.headers,
                         explain: observed,
                     }
-                    .judge(&request, fate.fault, &mut facts);
+                    .judge(request, fate.fault, &mut facts);
                     (judged, fate)
                 }
             };
@@ -420,7 +421,17 @@ async fn read_body(
             }
         }
     };
-    let read = tokio::time::timeout(timeout, collect).await;
+    let read = {
+        let mut collect = std::pin::pin!(collect);
+        // A small body usually came with the head and is already in hyper's buffer: read it
+        // without arming a timer (one per request was 1 % of a trait search, and the timer
+        // wheel is shared by the connections). Only a body still on its way gets the timeout.
+        let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(done) => Ok(done),
+            Poll::Pending => tokio::time::timeout(timeout, collect).await,
+        }
+    };
     let kept = || match chunks.len() {
         1 => chunks[0].clone(),
         _ => Bytes::from(chunks.concat()),
@@ -451,14 +462,41 @@ async fn read_body(
 }
 
 /// The `action` parameter of a SOAP 1.2 content type, if any.
-fn content_type_action(headers: &HeaderMap) -> Option<String> {
+fn content_type_action(headers: &HeaderMap) -> Option<&str> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     ct.split(';').find_map(|p| {
         let (k, v) = p.trim().split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case("action")
-            .then(|| v.trim().trim_matches('"').to_owned())
+            .then(|| v.trim().trim_matches('"'))
     })
+}
+
+/// What a request asks the store, its fields moved out of the decoded body.
+enum Search {
+    Traits(TraitQuery),
+    Vitale(VitaleQuery),
+}
+
+impl Search {
+    fn of(body: RequestBody) -> Search {
+        match body {
+            RequestBody::RecSansVitale(r) => Search::Traits(TraitQuery {
+                nom_naissance: r.nom_naissance.unwrap_or_default(),
+                prenoms: r.prenoms,
+                sexe: r.sexe.unwrap_or_default(),
+                date_naissance: r.date_naissance.unwrap_or_default(),
+                lieu_naissance: r.lieu_naissance,
+            }),
+            RequestBody::RecVitale(r) => Search::Vitale(VitaleQuery {
+                matricule_individu: r.matricule_individu.map(|m| m.num_identifiant),
+                matricule_od: r.matricule_od.map(|m| m.num_identifiant),
+                nom_naissance: r.nom_naissance,
+                date_naissance: r.date_naissance,
+                rang_naissance: r.rang_naissance,
+            }),
+        }
+    }
 }
 
 /// One request being judged.
@@ -471,9 +509,11 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
+    /// Takes the request by value: its traits move into the store query (no copies on the
+    /// path every request takes).
     fn judge(
         &self,
-        decoded: &insi_soap::Request,
+        decoded: insi_soap::Request,
         chaos_fault: Option<FaultCode>,
         facts: &mut Facts,
     ) -> Answer {
@@ -487,15 +527,14 @@ impl Judge<'_> {
         // Operation: wsa:Action, and the content-type action when present; they must agree with
         // each other and with the body.
         let ct_action = content_type_action(self.headers);
-        let action = decoded.action.clone().or(ct_action.clone());
-        let Some(action) = action else {
+        let Some(action) = decoded.action.as_deref().or(ct_action) else {
             return Answer::own_fault(
                 FaultCode::Malformed,
                 mid,
                 "no wsa:Action header and no action parameter in Content-Type".into(),
             );
         };
-        let Some(operation) = Operation::from_action(&action) else {
+        let Some(operation) = Operation::from_action(action) else {
             return Answer::own_fault(
                 FaultCode::Malformed,
                 mid,
@@ -503,7 +542,7 @@ impl Judge<'_> {
             );
         };
         facts.operation = Some(operation);
-        if let Some(ct) = &ct_action
+        if let Some(ct) = ct_action
             && Operation::from_action(ct) != Some(operation)
         {
             return Answer::own_fault(
@@ -575,18 +614,13 @@ impl Judge<'_> {
             return Answer::fault(FaultCode::Desir550, mid, "unknown IDAM", reason.into());
         }
 
-        let traits = match &decoded.body {
-            RequestBody::RecSansVitale(r) => Some(TraitQuery {
-                nom_naissance: r.nom_naissance.clone().unwrap_or_default(),
-                prenoms: r.prenoms.clone(),
-                sexe: r.sexe.clone().unwrap_or_default(),
-                date_naissance: r.date_naissance.clone().unwrap_or_default(),
-                lieu_naissance: r.lieu_naissance.clone(),
-            }),
-            RequestBody::RecVitale(_) => None,
+        let search = Search::of(decoded.body);
+        let traits = match &search {
+            Search::Traits(q) => Some(q),
+            Search::Vitale(_) => None,
         };
         if self.explain {
-            facts.traits = traits.clone();
+            facts.traits = traits.cloned();
         }
 
         let case_id = self
@@ -597,7 +631,7 @@ impl Judge<'_> {
             .injections
             .read()
             .map_or_else(|p| p.into_inner().clone(), |r| r.clone());
-        if let Some(rule) = inject::find(&rules, case_id, traits.as_ref()) {
+        if let Some(rule) = inject::find(&rules, case_id, traits) {
             return Answer {
                 status: StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK),
                 content_type: SOAP_CONTENT_TYPE,
@@ -622,26 +656,9 @@ impl Judge<'_> {
             );
         }
 
-        match (&decoded.body, &traits) {
-            (RequestBody::RecSansVitale(_), Some(q)) => self.search_traits(q, mid),
-            (RequestBody::RecVitale(r), _) => self.search_vitale(
-                &VitaleQuery {
-                    matricule_individu: r
-                        .matricule_individu
-                        .as_ref()
-                        .map(|m| m.num_identifiant.clone()),
-                    matricule_od: r.matricule_od.as_ref().map(|m| m.num_identifiant.clone()),
-                    nom_naissance: r.nom_naissance.clone(),
-                    date_naissance: r.date_naissance.clone(),
-                    rang_naissance: r.rang_naissance.clone(),
-                },
-                mid,
-            ),
-            (RequestBody::RecSansVitale(_), None) => self.answer(
-                Ok(Outcome::NotFound),
-                Reason::text("CR 01: empty trait search"),
-                mid,
-            ),
+        match &search {
+            Search::Traits(q) => self.search_traits(q, mid),
+            Search::Vitale(q) => self.search_vitale(q, mid),
         }
     }
 
@@ -718,10 +735,11 @@ impl Judge<'_> {
         match outcome {
             Ok(outcome) => {
                 tracing::debug!(cr = outcome.code(), "answered");
+                let verdict = Verdict::Cr(outcome.code().to_owned());
                 Answer::soap(
                     StatusCode::OK,
-                    resultat(&outcome).encode(self.state.style),
-                    Verdict::Cr(outcome.code().to_owned()),
+                    resultat(outcome).encode(self.state.style),
+                    verdict,
                     reason,
                 )
             }
@@ -738,26 +756,27 @@ impl Judge<'_> {
     }
 }
 
-/// The RESULTAT of an outcome, from the stored text.
-pub fn resultat(outcome: &Outcome) -> Resultat {
+/// The RESULTAT of an outcome, from the stored text (moved, not copied).
+pub fn resultat(outcome: Outcome) -> Resultat {
     match outcome {
         Outcome::Found(id) => {
-            let ins = |i: &crate::identity::Ins| insi_soap::InsNumber {
+            let id = *id;
+            let ins = |i: crate::identity::Ins| insi_soap::InsNumber {
                 id_individu: insi_soap::MatriculeXml::new(&i.matricule, Some(&i.cle)),
                 oid: ins::Oid::new(&i.oid),
-                date_deb: i.date_deb.clone(),
-                date_fin: i.date_fin.clone(),
+                date_deb: i.date_deb,
+                date_fin: i.date_fin,
             };
             Resultat::ok(insi_soap::Individu {
-                ins_actif: ins(&id.ins),
-                ins_histo: id.histo.iter().map(ins).collect(),
+                ins_actif: ins(id.ins),
+                ins_histo: id.histo.into_iter().map(ins).collect(),
                 tiq: insi_soap::Tiq {
-                    nom_naissance: Some(id.nom_naissance.clone()),
+                    nom_naissance: Some(id.nom_naissance),
                     prenom: None,
-                    liste_prenom: Some(id.prenoms.clone()),
-                    sexe: Some(id.sexe.clone()),
-                    date_naissance: Some(id.date_naissance.clone()),
-                    lieu_naissance: id.lieu_naissance.clone(),
+                    liste_prenom: Some(id.prenoms),
+                    sexe: Some(id.sexe),
+                    date_naissance: Some(id.date_naissance),
+                    lieu_naissance: id.lieu_naissance,
                 },
             })
         }
@@ -775,7 +794,7 @@ mod tests {
         let ct = |v: &str| {
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, v.parse().unwrap());
-            content_type_action(&h)
+            content_type_action(&h).map(str::to_owned)
         };
         let a = "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite";
         assert_eq!(

@@ -6,10 +6,19 @@
 //! The real service's tolerance for an assertion's age is not public: clients regenerate after
 //! 20 s (GIE kit) or keep one for an hour (a captured one "expires after 1h"). We accept up to one
 //! hour old and five minutes in the future ([G], `docs/simulator.md`).
+//!
+//! A client keeping one assertion sends the same bytes with every request: [`cache`] keeps what
+//! their verification established (by the SHA-256 of the bytes), so the XML-DSig signature and
+//! chain are checked once per distinct assertion; its age is still judged on every request.
 
+pub mod cache;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use insi_soap::{PsAssertion, RawAssertion};
+
+use self::cache::{CacheStats, Verified, VerifiedCache};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -39,7 +48,12 @@ pub struct PsIdentity {
     pub name_qualifier: String,
 }
 
-/// Verifies PS assertions against trusted CPx CAs.
+/// How many distinct verified assertions a [`CpxVerifier`] keeps (about 200 bytes each): far
+/// more than the PS of one test run.
+pub const CACHE_CAPACITY: usize = 1024;
+
+/// Verifies PS assertions against trusted CPx CAs. Clones share one cache of verified
+/// assertions.
 #[derive(Clone, Debug)]
 pub struct CpxVerifier {
     verifier: xmldsig::Verifier,
@@ -47,6 +61,7 @@ pub struct CpxVerifier {
     pub max_age: Duration,
     /// Furthest accepted `IssueInstant` in the future (clock skew).
     pub max_skew: Duration,
+    cache: Arc<VerifiedCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,17 +87,56 @@ impl CpxVerifier {
             verifier,
             max_age: Duration::from_secs(3600),
             max_skew: Duration::from_secs(300),
+            cache: Arc::new(VerifiedCache::new(CACHE_CAPACITY)),
         })
+    }
+
+    /// The same trust with a cache of at most `capacity` assertions (0: verify every time).
+    pub fn with_cache_capacity(mut self, capacity: usize) -> CpxVerifier {
+        self.cache = Arc::new(VerifiedCache::new(capacity));
+        self
+    }
+
+    /// Hits, misses and entries of the cache of verified assertions.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
     }
 
     /// Checks the first assertion of `wsse:Security`; the error says what was wrong.
     pub fn verify(&self, assertions: &[RawAssertion]) -> Result<PsIdentity, String> {
+        self.verify_at(assertions, jiff::Timestamp::now())
+    }
+
+    /// [`CpxVerifier::verify`] with the clock at `now` (tests, replays): the assertion's age,
+    /// the certificates' validity and the cache entry's window are judged at that time.
+    pub fn verify_at(
+        &self,
+        assertions: &[RawAssertion],
+        now: jiff::Timestamp,
+    ) -> Result<PsIdentity, String> {
         let Some(raw) = assertions.first() else {
             return Err("no saml:Assertion in wsse:Security (the CPx host requires one)".into());
         };
         let xml = raw.standalone();
+        let digest = VerifiedCache::digest(xml.as_bytes());
+        if let Some(hit) = self.cache.get(&digest, now) {
+            self.check_fresh(hit.issued, now)?;
+            return Ok(hit.identity);
+        }
+        let verified = self.verify_signed(&xml, now)?;
+        self.check_fresh(verified.issued, now)?;
+        let identity = verified.identity.clone();
+        self.cache.insert(digest, verified);
+        Ok(identity)
+    }
+
+    /// Everything that depends on the bytes and the trust anchors: signature and chain (valid at
+    /// `now`), card type, NameID, a readable IssueInstant.
+    fn verify_signed(&self, xml: &str, now: jiff::Timestamp) -> Result<Verified, String> {
         let verified = self
             .verifier
+            .clone()
+            .at_time(now.as_second())
             .verify(xml.as_bytes())
             .map_err(|e| format!("signature: {e}"))?;
         let assertion =
@@ -114,7 +168,20 @@ impl CpxVerifier {
                 assertion.issue_instant
             )
         })?;
-        let now = jiff::Timestamp::now();
+        Ok(Verified {
+            identity: PsIdentity {
+                name_id: assertion.name_id,
+                name_qualifier: assertion.name_qualifier,
+            },
+            issued,
+            verified_at: now,
+            chain_not_after: verified.chain_not_after,
+        })
+    }
+
+    /// The assertion's age at `now`: at most [`CpxVerifier::max_age`] old, at most
+    /// [`CpxVerifier::max_skew`] ahead.
+    fn check_fresh(&self, issued: jiff::Timestamp, now: jiff::Timestamp) -> Result<(), String> {
         let age = now.as_millisecond() - issued.as_millisecond();
         if age > self.max_age.as_millis() as i64 {
             return Err(format!(
@@ -130,9 +197,6 @@ impl CpxVerifier {
                 self.max_skew.as_secs()
             ));
         }
-        Ok(PsIdentity {
-            name_id: assertion.name_id,
-            name_qualifier: assertion.name_qualifier,
-        })
+        Ok(())
     }
 }

@@ -47,6 +47,10 @@ pub struct EmbeddedConfig {
     /// How many exchanges [`EmbeddedSim::exchanges`] keeps for late readers (0: none; subscribe
     /// before sending instead).
     pub keep_exchanges: usize,
+    /// CPx host: how many distinct verified PS assertions are kept
+    /// ([`crate::cpx::CACHE_CAPACITY`]; 0: verify every request, e.g. to measure what the cache
+    /// saves).
+    pub assertion_cache: usize,
 }
 
 impl Default for EmbeddedConfig {
@@ -65,6 +69,7 @@ impl Default for EmbeddedConfig {
             slow_client_timeout: std::time::Duration::from_secs(10),
             pki_keys: KeyKind::Ecdsa,
             keep_exchanges: 0,
+            assertion_cache: crate::cpx::CACHE_CAPACITY,
         }
     }
 }
@@ -123,6 +128,7 @@ pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedSim, SimError> {
     sim.header_timeout = config.slow_client_timeout;
     sim.body_timeout = config.slow_client_timeout;
     sim.exchanges = ExchangeLog::new(config.keep_exchanges);
+    sim.assertion_cache = config.assertion_cache;
     let path = sim.path.clone();
     let server = RunningServer::start(sim, store).await?;
     Ok(EmbeddedSim { server, pki, path })

@@ -6,7 +6,8 @@
 //!   ([`population::generate`]); [`search`] decides `00`/`01`/`02` from its candidates;
 //! - [`server::RunningServer`] started from a [`server::SimConfig`]: HTTPS with our own
 //!   tokio-rustls accept loop, in [`tls::HostMode::Mtls`] (client certificate, CN check) or
-//!   [`tls::HostMode::Cpx`] (PS assertion) mode; [`app`] judges each SOAP request;
+//!   [`tls::HostMode::Cpx`] (PS assertion, verified once per distinct assertion:
+//!   [`cpx::cache`]) mode; [`app`] judges each SOAP request;
 //! - [`chaos::Chaos`] (seeded faults, latency, resets) and [`inject::Injection`] (CNDA response
 //!   files);
 //! - [`pki::TestPki`]: the fake PKI, in memory or in `testdata/pki/`;

@@ -42,6 +42,9 @@ pub struct SimConfig {
     pub tls: ServerTls,
     /// CPx host: the CA PS signature certificates must chain to (PEM).
     pub cpx_ca_pem: Option<String>,
+    /// CPx host: how many distinct verified assertions are kept, so that one is verified once,
+    /// not per request ([`crate::cpx::cache`]; 0: verify every request).
+    pub assertion_cache: usize,
     /// Accepted `ctxlps:IDAM` values.
     pub idams: Vec<String>,
     pub style: ResultatStyle,
@@ -64,13 +67,14 @@ pub struct SimConfig {
 impl SimConfig {
     /// Defaults: mTLS on 127.0.0.1:8443, `/lps`, IDAM `INSIBENCH001`, live style, 64 KiB body,
     /// 10 s handshake/header/body timeouts, 4096 connections, no chaos, no injection, an exchange
-    /// log that keeps nothing.
+    /// log that keeps nothing, [`crate::cpx::CACHE_CAPACITY`] verified assertions kept.
     pub fn new(tls: ServerTls) -> SimConfig {
         SimConfig {
             listeners: vec![(SocketAddr::from(([127, 0, 0, 1], 8443)), HostMode::Mtls)],
             path: "/lps".into(),
             tls,
             cpx_ca_pem: None,
+            assertion_cache: crate::cpx::CACHE_CAPACITY,
             idams: vec![DEFAULT_IDAM.into()],
             style: ResultatStyle::Live,
             chaos: ChaosConfig::default(),
@@ -131,7 +135,9 @@ impl RunningServer {
         }
         let needs_cpx = config.listeners.iter().any(|(_, m)| *m == HostMode::Cpx);
         let cpx = match (&config.cpx_ca_pem, needs_cpx) {
-            (Some(pem), _) => Some(CpxVerifier::new(pem)?),
+            (Some(pem), _) => {
+                Some(CpxVerifier::new(pem)?.with_cache_capacity(config.assertion_cache))
+            }
             (None, true) => return Err(SimError::NoCpxCa),
             (None, false) => None,
         };

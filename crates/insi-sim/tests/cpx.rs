@@ -163,3 +163,95 @@ fn the_emulated_card_certificate_verifies_against_the_default_cpx_ca() {
             .is_err()
     );
 }
+
+/// The shipped card's signer, its CA, and one assertion it signed at `issued`.
+fn card_assertion(issued: jiff::Timestamp) -> (insi_sim::cpx::CpxVerifier, RawAssertion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cards");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let cert = read("cps3-demo.sign.pem");
+    let signer = RsaSoftwareSigner::from_pem(&read("cps3-demo.sign.key.pem"), &cert).unwrap();
+    let signed = assertion(&cert, issued).sign(&signer).unwrap();
+    let verifier = insi_sim::cpx::CpxVerifier::new(&read("cpx-ca.pem")).unwrap();
+    (verifier, signed)
+}
+
+/// One verification per distinct assertion: the second request with the same bytes is a cache
+/// hit with the same answer; other bytes miss; refusals are never kept; the assertion's age is
+/// judged on every request, hit or not.
+#[test]
+fn verified_assertions_are_cached_by_digest_and_still_expire() {
+    use insi_sim::cpx::cache::CacheStats;
+    let issued = jiff::Timestamp::now();
+    let (verifier, good) = card_assertion(issued);
+    let stats = |entries, hits, misses| CacheStats {
+        entries,
+        hits,
+        misses,
+    };
+
+    let first = verifier.verify_at(std::slice::from_ref(&good), issued);
+    assert_eq!(
+        first.as_ref().map(|p| p.name_id.as_str()),
+        Ok("899700123456")
+    );
+    assert_eq!(verifier.cache_stats(), stats(1, 0, 1));
+    let again = verifier.verify_at(std::slice::from_ref(&good), issued);
+    assert_eq!(again, first);
+    assert_eq!(verifier.cache_stats(), stats(1, 1, 1));
+    // A clone (each server connection's view) shares the cache.
+    assert_eq!(
+        verifier
+            .clone()
+            .verify_at(std::slice::from_ref(&good), issued),
+        first
+    );
+    assert_eq!(verifier.cache_stats(), stats(1, 2, 1));
+
+    // One byte changed: another digest, a full verification, refused, and not kept — asking
+    // again is refused again.
+    let tampered = RawAssertion::new(good.xml.replace("991130972", "991130973"));
+    for misses in [2, 3] {
+        let refused = verifier.verify_at(std::slice::from_ref(&tampered), issued);
+        assert!(
+            refused.as_ref().is_err_and(|e| e.starts_with("signature")),
+            "{refused:?}"
+        );
+        assert_eq!(verifier.cache_stats(), stats(1, 2, misses));
+    }
+
+    // Two hours later the cached assertion is a hit, and refused for its age.
+    let later = issued + jiff::SignedDuration::from_hours(2);
+    let stale = verifier.verify_at(std::slice::from_ref(&good), later);
+    assert!(
+        stale
+            .as_ref()
+            .is_err_and(|e| e.contains("older than the 3600 s accepted")),
+        "{stale:?}"
+    );
+    assert_eq!(verifier.cache_stats(), stats(1, 3, 3));
+    // Still good at its own time: the refusal did not replace the entry.
+    assert_eq!(
+        verifier.verify_at(std::slice::from_ref(&good), issued),
+        first
+    );
+
+    // Past the card certificate's notAfter the entry no longer holds: verified again, refused.
+    let after_expiry = jiff::Timestamp::from_second(4_102_444_800).unwrap(); // 2100-01-01
+    let expired = verifier.verify_at(std::slice::from_ref(&good), after_expiry);
+    assert!(
+        expired.as_ref().is_err_and(|e| e.starts_with("signature")),
+        "{expired:?}"
+    );
+    assert_eq!(verifier.cache_stats(), stats(1, 4, 4));
+
+    // Without a cache every request verifies.
+    let (uncached, good) = card_assertion(issued);
+    let uncached = uncached.with_cache_capacity(0);
+    for _ in 0..2 {
+        assert_eq!(
+            uncached.verify_at(std::slice::from_ref(&good), issued),
+            first
+        );
+    }
+    assert_eq!(uncached.cache_stats(), stats(0, 0, 2));
+}

@@ -574,9 +574,9 @@ async fn slow_clients_are_cut_off() {
     .with_client_auth_cert(chain, key)
     .unwrap();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = connector.connect(name, tcp).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector.connect(name.clone(), tcp).await.unwrap();
     tls.write_all(b"POST /lps HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
@@ -586,6 +586,20 @@ async fn slow_clients_are_cut_off() {
         read.is_ok(),
         "server should close a connection whose headers never end"
     );
+
+    // Whole head, a tenth of the announced body, then nothing: HTTP 408 after the body
+    // timeout (the body was not already there, so its timer is armed).
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    tls.write_all(b"POST /lps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<soap:Env")
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), tls.read_exact(&mut head))
+        .await
+        .expect("server should answer a body that stalls")
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 408");
     sim.shutdown().await;
 }
 

@@ -153,33 +153,33 @@ impl Resultat {
                 out.push_str("\">");
             }
         }
-        let tag = |name: &str| format!("{p}{name}");
-        write::open(out, &tag("CR"));
-        write::leaf(out, &tag("CodeCR"), self.cr.code());
-        write::leaf(out, &tag("LibelleCR"), &self.libelle);
-        write::close(out, &tag("CR"));
+        let e = write::Prefixed(p);
+        e.open(out, "CR");
+        e.leaf(out, "CodeCR", self.cr.code());
+        e.leaf(out, "LibelleCR", &self.libelle);
+        e.close(out, "CR");
         if let Some(ind) = &self.individu {
-            write::open(out, &tag("INDIVIDU"));
-            encode_ins(out, p, "INSACTIF", &ind.ins_actif);
+            e.open(out, "INDIVIDU");
+            encode_ins(out, e, "INSACTIF", &ind.ins_actif);
             for h in &ind.ins_histo {
-                encode_ins(out, p, "INSHISTO", h);
+                encode_ins(out, e, "INSHISTO", h);
             }
             let t = &ind.tiq;
-            write::open(out, &tag("TIQ"));
-            write::opt_leaf(out, &tag("NomNaissance"), t.nom_naissance.as_deref());
+            e.open(out, "TIQ");
+            e.opt_leaf(out, "NomNaissance", t.nom_naissance.as_deref());
             let prenom = match style {
                 // The live service sends ListePrenom only.
                 ResultatStyle::Live => None,
                 ResultatStyle::Cnda => t.prenom.as_deref(),
                 ResultatStyle::PrenomEtListePrenom => t.premier_prenom(),
             };
-            write::opt_leaf(out, &tag("Prenom"), prenom);
-            write::opt_leaf(out, &tag("ListePrenom"), t.liste_prenom.as_deref());
-            write::opt_leaf(out, &tag("Sexe"), t.sexe.as_deref());
-            write::opt_leaf(out, &tag("DateNaissance"), t.date_naissance.as_deref());
-            write::opt_leaf(out, &tag("LieuNaissance"), t.lieu_naissance.as_deref());
-            write::close(out, &tag("TIQ"));
-            write::close(out, &tag("INDIVIDU"));
+            e.opt_leaf(out, "Prenom", prenom);
+            e.opt_leaf(out, "ListePrenom", t.liste_prenom.as_deref());
+            e.opt_leaf(out, "Sexe", t.sexe.as_deref());
+            e.opt_leaf(out, "DateNaissance", t.date_naissance.as_deref());
+            e.opt_leaf(out, "LieuNaissance", t.lieu_naissance.as_deref());
+            e.close(out, "TIQ");
+            e.close(out, "INDIVIDU");
         }
         match style {
             ResultatStyle::Live | ResultatStyle::PrenomEtListePrenom => {
@@ -190,26 +190,21 @@ impl Resultat {
     }
 }
 
-fn encode_ins(out: &mut String, p: &str, name: &str, ins: &InsNumber) {
-    let tag = |n: &str| format!("{p}{n}");
-    write::open(out, &tag(name));
-    write::open(out, &tag("IdIndividu"));
-    write::leaf(
+fn encode_ins(out: &mut String, e: write::Prefixed<'_>, name: &str, ins: &InsNumber) {
+    e.open(out, name);
+    e.open(out, "IdIndividu");
+    e.leaf(out, "NumIdentifiant", &ins.id_individu.num_identifiant);
+    e.opt_leaf(out, "Cle", ins.id_individu.cle.as_deref());
+    e.opt_leaf(
         out,
-        &tag("NumIdentifiant"),
-        &ins.id_individu.num_identifiant,
-    );
-    write::opt_leaf(out, &tag("Cle"), ins.id_individu.cle.as_deref());
-    write::opt_leaf(
-        out,
-        &tag("TypeMatricule"),
+        "TypeMatricule",
         ins.id_individu.type_matricule.as_deref(),
     );
-    write::close(out, &tag("IdIndividu"));
-    write::leaf(out, &tag("OID"), ins.oid.as_str());
-    write::opt_leaf(out, &tag("DateDeb"), ins.date_deb.as_deref());
-    write::opt_leaf(out, &tag("DateFin"), ins.date_fin.as_deref());
-    write::close(out, &tag(name));
+    e.close(out, "IdIndividu");
+    e.leaf(out, "OID", ins.oid.as_str());
+    e.opt_leaf(out, "DateDeb", ins.date_deb.as_deref());
+    e.opt_leaf(out, "DateFin", ins.date_fin.as_deref());
+    e.close(out, name);
 }
 
 /// How a `RESULTAT` is written. All decode to the same [`Resultat`] (except `Prenom`, which

@@ -75,6 +75,42 @@ pub(crate) fn close(out: &mut String, tag: &str) {
     out.push('>');
 }
 
+/// Element names under one prefix (`""` or `"ns2:"`), written straight into the output: no
+/// `format!` of the prefixed name per element (that was most of a RESULTAT's encoding cost).
+#[derive(Clone, Copy)]
+pub(crate) struct Prefixed<'p>(pub &'p str);
+
+impl Prefixed<'_> {
+    fn name(self, out: &mut String, name: &str) {
+        out.push_str(self.0);
+        out.push_str(name);
+    }
+
+    pub(crate) fn open(self, out: &mut String, name: &str) {
+        out.push('<');
+        self.name(out, name);
+        out.push('>');
+    }
+
+    pub(crate) fn close(self, out: &mut String, name: &str) {
+        out.push_str("</");
+        self.name(out, name);
+        out.push('>');
+    }
+
+    pub(crate) fn leaf(self, out: &mut String, name: &str, value: &str) {
+        self.open(out, name);
+        text(out, value);
+        self.close(out, name);
+    }
+
+    pub(crate) fn opt_leaf(self, out: &mut String, name: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.leaf(out, name, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -85,5 +121,19 @@ mod tests {
         out.clear();
         super::attr(&mut out, "a\"b\tc\nd<&");
         assert_eq!(out, "a&quot;b&#x9;c&#xA;d&lt;&amp;");
+    }
+
+    #[test]
+    fn prefixed_names_are_written_whole() {
+        let mut out = String::new();
+        let ns2 = super::Prefixed("ns2:");
+        ns2.open(&mut out, "TIQ");
+        ns2.leaf(&mut out, "Sexe", "F&");
+        ns2.opt_leaf(&mut out, "Prenom", None);
+        ns2.close(&mut out, "TIQ");
+        assert_eq!(out, "<ns2:TIQ><ns2:Sexe>F&amp;</ns2:Sexe></ns2:TIQ>");
+        out.clear();
+        super::Prefixed("").leaf(&mut out, "CodeCR", "00");
+        assert_eq!(out, "<CodeCR>00</CodeCR>");
     }
 }

@@ -36,6 +36,10 @@ pub struct Verified {
     pub signer_certificate: Vec<u8>,
     /// The root element's ID the signature covers.
     pub signed_id: String,
+    /// Unix time (seconds) of the earliest `notAfter` of the chain that was checked (signer,
+    /// intermediates, anchor): from then on the same document no longer verifies, so a caller
+    /// keeping the result (a cache of verified assertions) must drop it.
+    pub chain_not_after: i64,
 }
 
 impl Verifier {
@@ -133,10 +137,11 @@ impl Verifier {
         key.verify(&signed_info, &signature)
             .map_err(|_| VerifyError::BadSignature)?;
 
-        self.check_chain(&leaf, leaf_der, &parts.certificates[1..])?;
+        let chain_not_after = self.check_chain(&leaf, leaf_der, &parts.certificates[1..])?;
         Ok(Verified {
             signer_certificate: leaf_der.clone(),
             signed_id: parts.root_id,
+            chain_not_after,
         })
     }
 
@@ -152,12 +157,14 @@ impl Verifier {
             .map_err(|e| VerifyError::Certificate(format!("verification time: {e}")))
     }
 
+    /// Walks from the leaf to an anchor, each certificate valid now; returns the earliest
+    /// `notAfter` on the way.
     fn check_chain(
         &self,
         leaf: &X509Certificate<'_>,
         leaf_der: &[u8],
         extra: &[Vec<u8>],
-    ) -> Result<(), VerifyError> {
+    ) -> Result<i64, VerifyError> {
         let now = self.now()?;
         let anchors: Vec<X509Certificate<'_>> = self
             .anchors
@@ -174,13 +181,14 @@ impl Verifier {
             return check_time(leaf, now);
         }
         let mut current = leaf.clone();
+        let mut not_after = i64::MAX;
         for _ in 0..MAX_CHAIN {
-            check_time(&current, now)?;
+            not_after = not_after.min(check_time(&current, now)?);
             for anchor in &anchors {
                 if anchor.subject().as_raw() == current.issuer().as_raw()
                     && current.verify_signature(Some(anchor.public_key())).is_ok()
                 {
-                    return check_time(anchor, now);
+                    return Ok(not_after.min(check_time(anchor, now)?));
                 }
             }
             let next = intermediates.iter().find(|c| {
@@ -200,9 +208,10 @@ impl Verifier {
     }
 }
 
-fn check_time(cert: &X509Certificate<'_>, now: ASN1Time) -> Result<(), VerifyError> {
+/// The certificate is valid at `now`; returns its `notAfter` (Unix seconds).
+fn check_time(cert: &X509Certificate<'_>, now: ASN1Time) -> Result<i64, VerifyError> {
     if cert.validity().is_valid_at(now) {
-        Ok(())
+        Ok(cert.validity().not_after.timestamp())
     } else {
         Err(VerifyError::Expired {
             subject: cert.subject().to_string(),

@@ -163,11 +163,13 @@ fn untrusted_expired_and_unsigned_are_refused() {
         verifier().verify(expired.as_bytes()),
         Err(VerifyError::Expired { .. })
     ));
-    // The same signature is fine when checked at a time inside the validity period.
-    verifier()
-        .at_time(959_817_600)
+    // The same signature is fine when checked at a time inside the validity period, and holds
+    // until the leaf expires (2001-01-01), the earliest notAfter of its chain.
+    let verified = verifier()
+        .at_time(959_817_600) // 2000-06-01
         .verify(expired.as_bytes())
-        .unwrap(); // 2000-06-01
+        .unwrap();
+    assert_eq!(verified.chain_not_after, 978_307_200);
     // Intermediate not configured: no chain.
     let only_root = Verifier::new([pki().root_der.clone()]).unwrap();
     assert!(matches!(

@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// Largest request body in bytes (413 beyond).
     #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
     body_limit: usize,
+    /// CPx host: how many distinct verified PS assertions to keep, so that each is verified
+    /// once (its age is still checked on every request); 0 verifies every request.
+    #[arg(long, default_value_t = insi_sim::cpx::CACHE_CAPACITY, value_name = "N")]
+    assertion_cache: usize,
     /// Show names, prénoms, birth dates and NIR in the log lines (redacted by default).
     #[arg(long)]
     log_personal_data: bool,
@@ -197,6 +201,7 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<ExitCode> {
     }
     config.path = args.path.clone();
     config.body_limit = args.body_limit;
+    config.assertion_cache = args.assertion_cache;
     config.idams = if args.idams.is_empty() {
         vec![DEFAULT_IDAM.into()]
     } else {
