@@ -1,10 +1,12 @@
 //! Search semantics, as pure functions over candidate identities (written down in
 //! `docs/simulator.md` §Search semantics).
 //!
-//! The store narrows candidates with its indexes (birth name + birth date + sexe for a trait
-//! search, matricule or ouvrant droit for a Vitale search); the rules below decide `00`, `01` or
-//! `02` (INSI-PROTOCOL.md §3.4). Keeping them here, away from SQL, lets them be tested alone and
-//! keeps the SQL trivial.
+//! The store narrows candidates with its keys (birth name + birth date + sexe + first first
+//! name for a trait search of the population — the first-name rule below requires the first
+//! first names to agree, so no row it drops could have matched; personas by birth name and
+//! date; matricule or ouvrant droit for a Vitale search); the rules below decide `00`, `01` or
+//! `02` (INSI-PROTOCOL.md §3.4) over what was read. Keeping them here, away from SQL, lets them
+//! be tested alone and keeps the SQL trivial.
 
 use crate::identity::Identity;
 use crate::reason::{Personal, Reason};
