@@ -127,6 +127,27 @@ pub struct RunningServer {
 impl RunningServer {
     /// Binds every listener and starts serving on the current tokio runtime.
     pub async fn start(config: SimConfig, store: Arc<Store>) -> Result<RunningServer, SimError> {
+        Self::start_with(config, store, None).await
+    }
+
+    /// Serves `router` in place of the simulator's routes, through the same accept loop: the
+    /// same listeners, TLS and client-certificate checks, connection limit, timeouts and
+    /// HTTP/1.1 settings, each request carrying its connection's info. Not a simulator: what
+    /// `benches/examples/exchange_floor.rs` measures the cost of an exchange with, SOAP work
+    /// left out (docs/simulator.md §Performance). `config` is checked as by [`Self::start`].
+    pub async fn start_router(
+        config: SimConfig,
+        store: Arc<Store>,
+        router: axum::Router,
+    ) -> Result<RunningServer, SimError> {
+        Self::start_with(config, store, Some(router)).await
+    }
+
+    async fn start_with(
+        config: SimConfig,
+        store: Arc<Store>,
+        router: Option<axum::Router>,
+    ) -> Result<RunningServer, SimError> {
         if !config.path.starts_with('/') || config.path == "/health" {
             return Err(SimError::Path(config.path));
         }
@@ -153,7 +174,7 @@ impl RunningServer {
             exchanges: config.exchanges.clone(),
             path: config.path.clone(),
         });
-        let router = app::router(state.clone(), &config.path);
+        let router = router.unwrap_or_else(|| app::router(state.clone(), &config.path));
         let (shutdown, _) = watch::channel(false);
         let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let mut addrs = Vec::new();

@@ -24,6 +24,11 @@
 //! Data flows: `ins::Traits` → [`RecSansVitale::from_traits`] → [`Request`] → bytes → (network,
 //! elsewhere) → bytes → [`decode_response`] → [`Response`]. Elements are matched by namespace
 //! URI and local name, never by prefix; the quirks tolerated are listed in `docs/codec.md`.
+//! Underneath every decoder: `lexer` (our XML tokenizer: the input checked as UTF-8 once,
+//! names as offsets, the limits per element) → `scan` (namespaces resolved, end tags matched,
+//! text joined) → `envelope::walk` (SOAP Header and Body children) → the element decoders.
+//! Ours rather than quick-xml's reader for speed (docs/codec.md §Performance: about the cost
+//! of a bare quick-xml event scan); differential property tests hold it to quick-xml's verdicts.
 //!
 //! ```
 //! use insi_soap::{CallIds, Caller, RecSansVitale, Request, Response, decode_response};
