@@ -3,7 +3,8 @@
 //! Principal types:
 //! - [`store::Store`]: the référentiel in SQLite — [`personas::Personas`] (public qualification
 //!   identities and their behaviours, from TOML) and a seeded synthetic population
-//!   ([`population::generate`]); [`search`] decides `00`/`01`/`02` from its candidates;
+//!   ([`population::generate`]) stored as compact rows clustered on the trait-search key
+//!   (`docs/simulator.md` §Store); [`search`] decides `00`/`01`/`02` from its candidates;
 //! - [`server::RunningServer`] started from a [`server::SimConfig`]: HTTPS with our own
 //!   tokio-rustls accept loop, in [`tls::HostMode::Mtls`] (client certificate, CN check) or
 //!   [`tls::HostMode::Cpx`] (PS assertion, verified once per distinct assertion:
