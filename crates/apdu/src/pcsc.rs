@@ -199,6 +199,13 @@ impl PcscContext {
         self.wait_for(reader, timeout, |present, _| present)
     }
 
+    /// The reader's event count now, and whether it holds a card (one status query, no wait).
+    pub fn event_count(&self, reader: &str) -> Result<(bool, u32), PcscError> {
+        // From the UNAWARE state pcscd answers at once with the reader's current state.
+        self.wait_for(reader, Duration::from_secs(1), |_, _| true)
+            .map(|(atr, count)| (!atr.is_empty(), count))
+    }
+
     /// Waits until `reader` is empty.
     pub fn wait_for_removal(&self, reader: &str, timeout: Duration) -> Result<(), PcscError> {
         self.wait_for(reader, timeout, |present, _| !present)

@@ -41,6 +41,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`Session::insert`] waits for pcscd to see the card (one poll is ≤ 0.45 s).
 pub const INSERT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`Session::insert`] waits for pcscd to announce a card before taking it out and
+/// putting it in again (pcscd polls a vpcd reader every 400 ms; a seen card takes under 1 s).
+const FIRST_LOOK: Duration = Duration::from_secs(3);
+
 /// Why the harness could not give a reader.
 #[derive(Debug, Error)]
 pub enum HarnessError {
@@ -385,13 +389,36 @@ impl Session {
             Some(count) => ctx.wait_for_removal_since(self.reader(), count, INSERT_TIMEOUT)?,
             None => ctx.wait_for_removal(self.reader(), INSERT_TIMEOUT)?,
         }
-        let vc = VirtualCard::insert(card, self.port(), INSERT_TIMEOUT)?;
-        let (_, count) = ctx
-            .wait_for_card_counted(self.reader(), INSERT_TIMEOUT)
-            .map_err(|e| HarnessError::NotReady {
-                why: format!("card not seen: {e}"),
-                log: self.inner().log(),
-            })?;
+        let card = Arc::new(Mutex::new(card));
+        let vc = VirtualCard::insert_shared(Arc::clone(&card), self.port(), INSERT_TIMEOUT)?;
+        let not_seen = |e: PcscError| HarnessError::NotReady {
+            why: format!("card not seen: {e}"),
+            log: self.inner().log(),
+        };
+        let (vc, count) = match ctx.wait_for_card_counted(self.reader(), FIRST_LOOK) {
+            Ok((_, count)) => (vc, count),
+            // pcscd polls a vpcd reader every 400 ms: a card not announced after FIRST_LOOK fell
+            // into the window above after all (pcsc-lite 1.9.9 takes it for the card it believes
+            // still there). What a user would do: take it out, let pcscd see the reader empty,
+            // put it in again — once. The card has answered no APDU yet (pcscd only powered it).
+            Err(PcscError::WaitTimeout { .. }) => {
+                eprintln!(
+                    "harness: pcscd did not announce the card in {} within {} s; taking it out and in again",
+                    self.reader(),
+                    FIRST_LOOK.as_secs()
+                );
+                let (_, before) = ctx.event_count(self.reader()).map_err(not_seen)?;
+                drop(vc.eject());
+                ctx.wait_for_removal_since(self.reader(), before, INSERT_TIMEOUT)
+                    .map_err(not_seen)?;
+                let vc = VirtualCard::insert_shared(card, self.port(), INSERT_TIMEOUT)?;
+                let (_, count) = ctx
+                    .wait_for_card_counted(self.reader(), INSERT_TIMEOUT)
+                    .map_err(not_seen)?;
+                (vc, count)
+            }
+            Err(e) => return Err(not_seen(e)),
+        };
         self.inner().announced()[self.slot] = Some(count);
         Ok(vc)
     }

@@ -339,7 +339,27 @@ fn a_certificate_the_simulator_does_not_trust_gets_advice() {
     assert_eq!(v["cr"], Value::Null);
     let advice = v["error"]["advice"].as_str().unwrap();
     assert!(advice.contains("IGC-Santé"), "{advice}");
-    assert_eq!(v["attempts"].as_array().unwrap().len(), 1, "not retried");
+    // Not retried on the refusal itself. The CLI runs client and embedded simulator on one
+    // multi-thread runtime, where TLS 1.3 can surface the refusal first as a transport error of
+    // a connection hyper found closed, retried once, the retry reading the alert (docs/tls.md
+    // "Known race"); the matrix test (insi-client tls_matrix, one thread) asserts one attempt.
+    let attempts = v["attempts"].as_array().unwrap();
+    let refused = |a: &Value| {
+        a["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TLS handshake")
+    };
+    assert!(
+        refused(attempts.last().unwrap()),
+        "the last attempt ends on the refusal: {attempts:#?}"
+    );
+    assert_eq!(
+        attempts.iter().filter(|a| refused(a)).count(),
+        1,
+        "retried after the refusal: {attempts:#?}"
+    );
+    assert!(attempts.len() <= 2, "{attempts:#?}");
 }
 
 #[test]
