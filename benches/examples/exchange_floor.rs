@@ -18,16 +18,15 @@
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
-use insi_sim::server::{RunningServer, SimConfig};
+use insi_sim::server::RunningServer;
 use insi_sim::store::Store;
-use insi_sim::tls::{HostMode, ServerTls};
-use support::fixed_sim::testdata;
+use insi_sim::tls::HostMode;
+use support::fixed_sim;
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -52,12 +51,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let mut config = SimConfig::new(ServerTls {
-            client_ca_pem: testdata("pki/ca.pem"),
-            cert_pem: testdata("pki/server.pem"),
-            key_pem: testdata("pki/server.key").into(),
-        });
-        config.listeners = vec![(SocketAddr::from(([127, 0, 0, 1], 0)), HostMode::Mtls)];
+        let config = fixed_sim::config(HostMode::Mtls);
         let limit = config.body_limit;
         let router = axum::Router::new()
             .route(

@@ -27,6 +27,18 @@ pub fn insi_auto() -> (String, String) {
     (testdata("pki/insi-auto.pem"), testdata("pki/insi-auto.key"))
 }
 
+/// The simulator's configuration with the fixed PKI (what `sim serve` uses by default) and one
+/// listener of `mode` on a free port of 127.0.0.1.
+pub fn config(mode: HostMode) -> SimConfig {
+    let mut config = SimConfig::new(ServerTls {
+        client_ca_pem: testdata("pki/ca.pem"),
+        cert_pem: testdata("pki/server.pem"),
+        key_pem: testdata("pki/server.key").into(),
+    });
+    config.listeners = vec![(SocketAddr::from(([127, 0, 0, 1], 0)), mode)];
+    config
+}
+
 /// One listener of `mode` on 127.0.0.1, the shipped personas, a population of `population`
 /// identities (seed 1) in memory; CPx: trusting the emulated card's CA, keeping
 /// `assertion_cache` verified assertions. Call on a tokio runtime.
@@ -43,12 +55,7 @@ pub async fn start(
         store.ensure_population(population, 1).expect("population");
     }
     let store = Arc::new(store);
-    let mut config = SimConfig::new(ServerTls {
-        client_ca_pem: testdata("pki/ca.pem"),
-        cert_pem: testdata("pki/server.pem"),
-        key_pem: testdata("pki/server.key").into(),
-    });
-    config.listeners = vec![(SocketAddr::from(([127, 0, 0, 1], 0)), mode)];
+    let mut config = config(mode);
     if mode == HostMode::Cpx {
         config.cpx_ca_pem = Some(testdata("cards/cpx-ca.pem"));
     }

@@ -11,6 +11,8 @@
 //! binary does use the proxy (with a `.invalid` host, RFC 6761), so that a client ignoring it
 //! fails the test before any run could reach the real service, even with a broken guard.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -174,16 +176,7 @@ fn request_line(conn: &mut TcpStream) -> String {
 }
 
 /// A public test persona of the qualification service (INSI-PROTOCOL.md §5.3).
-const ADRUN: [&str; 8] = [
-    "--nom",
-    "ADRUN",
-    "--prenoms",
-    "ZOE",
-    "--sexe",
-    "F",
-    "--naissance",
-    "1975-12-31",
-];
+const ADRUN: [&str; 8] = common::ADRUN_ZOE;
 /// Someone who is no test persona.
 const PATIENT: [&str; 8] = [
     "--nom",

@@ -34,16 +34,7 @@ fn search(url: &str, extra: &[&str], env: &[(&str, &str)]) -> (i32, Value, Strin
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_insi-bench"));
     cmd.args(["--json", "search", "traits", "--env", url])
-        .args([
-            "--nom",
-            "ADRUN",
-            "--prenoms",
-            "ZOE",
-            "--sexe",
-            "F",
-            "--naissance",
-            "1975-12-31",
-        ])
+        .args(common::ADRUN_ZOE)
         .args(extra)
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path());

@@ -131,16 +131,7 @@ fn no_secret_in_any_output_log_or_file() {
     let load_json = out_dir.join("load.json");
     let load_html = out_dir.join("load.html");
     let load_hdr = out_dir.join("load.hlog");
-    let traits = [
-        "--nom",
-        "ADRUN",
-        "--prenoms",
-        "ZOE",
-        "--sexe",
-        "F",
-        "--naissance",
-        "1975-12-31",
-    ];
+    let traits = common::ADRUN_ZOE;
     let remote = [
         "--env",
         &url,
